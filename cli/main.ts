@@ -1,0 +1,32 @@
+// The edgeflow command line: one entry, one subcommand per job.
+import { runDecode, runEncode } from './codec.js';
+
+const USAGE = `usage: edgeflow <command> [options]
+
+commands:
+  decode [--add-path FAMILY]... [--as2] [--extended-message]
+                       hex BGP messages on stdin (one per line) -> NDJSON
+  encode [same options] NDJSON on stdin -> hex lines
+`;
+
+type Command = (args: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  decode: async () => runDecode,
+  encode: async () => runEncode,
+};
+
+export async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '-h' || cmd === '--help' || cmd === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const load = COMMANDS[cmd];
+  if (!load) {
+    process.stderr.write(`edgeflow: unknown command "${cmd}"\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  process.exitCode = await (await load())(rest);
+}

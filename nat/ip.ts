@@ -1,0 +1,110 @@
+// Strict IPv4/IPv6 address and prefix handling for nat/: parse (no shorthand forms),
+// canonical text (RFC 5952 for IPv6, as nft and iproute2 print it), prefix membership
+// and the "is it unicast" test (RFC 1122 §3.2.1.3, RFC 1112, RFC 4291 §2.4/§2.5).
+
+export type Family = 4 | 6;
+export interface Ip { family: Family; value: bigint; text: string }
+export interface Prefix { family: Family; base: bigint; len: number; text: string }
+
+const V4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+function parseV4(s: string): bigint | undefined {
+  if (!V4.test(s)) return undefined;
+  return s.split('.').reduce((acc, o) => (acc << 8n) | BigInt(Number(o)), 0n);
+}
+
+function parseV6(s: string): bigint | undefined {
+  if (!/^[0-9a-fA-F:.]+$/.test(s) || s.length > 45) return undefined;
+  let tail4: bigint | undefined;
+  let body = s;
+  const lastColon = s.lastIndexOf(':');
+  if (s.includes('.', lastColon)) {
+    tail4 = parseV4(s.slice(lastColon + 1));
+    if (tail4 === undefined) return undefined;
+    body = s.slice(0, lastColon + 1) + '0:0';
+  }
+  const halves = body.split('::');
+  if (halves.length > 2) return undefined;
+  const groups = (h: string): string[] | undefined => (h === '' ? [] : h.split(':'));
+  const head = groups(halves[0] ?? '');
+  const rest = halves.length === 2 ? groups(halves[1] ?? '') : [];
+  if (!head || !rest) return undefined;
+  const n = head.length + rest.length;
+  if (halves.length === 1 ? n !== 8 : n > 7) return undefined;
+  const all = [...head, ...Array<string>(8 - n).fill('0'), ...rest];
+  let v = 0n;
+  for (const g of all) {
+    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
+    v = (v << 16n) | BigInt(parseInt(g, 16));
+  }
+  if (tail4 !== undefined) v = (v & ~0xffffffffn) | tail4;
+  return v;
+}
+
+export function formatIp(family: Family, v: bigint): string {
+  if (family === 4) return [24n, 16n, 8n, 0n].map((sh) => String((v >> sh) & 0xffn)).join('.');
+  const g: number[] = [];
+  for (let i = 7; i >= 0; i--) g.push(Number((v >> BigInt(i * 16)) & 0xffffn));
+  // RFC 5952 §4.2: compress the longest run (>= 2) of zero groups, the first one on a tie.
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = g.map((x) => x.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+}
+
+/** Parses an address; undefined when it is not a plain IPv4 dotted quad or IPv6 text. */
+export function parseIp(s: unknown): Ip | undefined {
+  if (typeof s !== 'string') return undefined;
+  const v4 = parseV4(s);
+  if (v4 !== undefined) return { family: 4, value: v4, text: formatIp(4, v4) };
+  const v6 = s.includes(':') ? parseV6(s) : undefined;
+  if (v6 !== undefined) return { family: 6, value: v6, text: formatIp(6, v6) };
+  return undefined;
+}
+
+/** Parses `addr/len`; the host bits must be zero. */
+export function parsePrefix(s: unknown): Prefix | undefined {
+  if (typeof s !== 'string') return undefined;
+  const m = /^([^/]+)\/(\d{1,3})$/.exec(s);
+  if (!m) return undefined;
+  const ip = parseIp(m[1]);
+  const len = Number(m[2]);
+  if (!ip || len > (ip.family === 4 ? 32 : 128)) return undefined;
+  const bits = BigInt(ip.family === 4 ? 32 : 128);
+  const hostMask = (1n << (bits - BigInt(len))) - 1n;
+  if ((ip.value & hostMask) !== 0n) return undefined;
+  return { family: ip.family, base: ip.value, len, text: `${ip.text}/${len}` };
+}
+
+export function prefixContains(p: Prefix, ip: Ip): boolean {
+  if (p.family !== ip.family) return false;
+  const bits = BigInt(p.family === 4 ? 32 : 128);
+  const shift = bits - BigInt(p.len);
+  return ip.value >> shift === p.base >> shift;
+}
+
+function inRange(ip: Ip, prefix: string): boolean {
+  const p = parsePrefix(prefix);
+  return p !== undefined && prefixContains(p, ip);
+}
+
+/** Why an address cannot be a unicast host address, or undefined when it can. */
+export function notUnicastReason(ip: Ip): string | undefined {
+  const checks: Array<[string, string]> = ip.family === 4
+    ? [['0.0.0.0/8', 'this-network (RFC 1122 §3.2.1.3)'], ['127.0.0.0/8', 'loopback (RFC 1122 §3.2.1.3)'],
+       ['169.254.0.0/16', 'link-local (RFC 3927)'], ['224.0.0.0/4', 'multicast (RFC 1112)'],
+       ['240.0.0.0/4', 'reserved or broadcast (RFC 1112 §4)']]
+    : [['::/128', 'unspecified (RFC 4291 §2.5.2)'], ['::1/128', 'loopback (RFC 4291 §2.5.3)'],
+       ['fe80::/10', 'link-local (RFC 4291 §2.5.6)'], ['ff00::/8', 'multicast (RFC 4291 §2.7)'],
+       ['::ffff:0:0/96', 'IPv4-mapped (RFC 4291 §2.5.5.2)']];
+  for (const [p, why] of checks) if (inRange(ip, p)) return why;
+  return undefined;
+}

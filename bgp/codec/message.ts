@@ -72,6 +72,8 @@ export function decodeMessage(buf: Uint8Array, ctx: CodecContext = DEFAULT_CONTE
       case MessageType.Keepalive:
         return { ok: true, message: { type: 'KEEPALIVE' } };
       default: {
+        // RFC 7313 §5: a ROUTE-REFRESH whose body is not 4 octets is 7/1, with the whole message as data.
+        if (len !== 23) throw new BgpError(ErrorCode.RouteRefresh, 1, `ROUTE-REFRESH of ${len} octets`, { data: buf.slice(0, len) });
         const afi = body.u16();
         const subtype = body.u8();
         const safi = body.u8();

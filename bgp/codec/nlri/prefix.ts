@@ -27,9 +27,27 @@ function readPrefix(r: Reader, len: number, v6: boolean, err: NlriError): string
   return `${formatIPv6(v6buf)}/${len}`;
 }
 
+/**
+ * A decoded IPv4 prefix: the address as a 32-bit number and the length; its text form
+ * is made only when asked for (`prefix`, JSON). Decoding a full table makes no strings.
+ */
+export class Prefix4 implements PrefixNlri {
+  constructor(readonly addr: number, readonly len: number, readonly pathId?: number) {}
+
+  get prefix(): string {
+    const a = this.addr;
+    return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}/${this.len}`;
+  }
+
+  toJSON(): PrefixNlri {
+    return this.pathId === undefined ? { prefix: this.prefix } : { prefix: this.prefix, pathId: this.pathId };
+  }
+}
+
 /** Decodes prefixes until the reader is empty (IPv4 NLRI/withdrawn fields and MP unicast). */
 export function decodePrefixes(r: Reader, v6: boolean, addPath: boolean, out: PrefixNlri[], err: NlriError): void {
   const max = v6 ? 128 : 32;
+  const b = r.buf;
   while (r.pos < r.end) {
     let pathId: number | undefined;
     if (addPath) {
@@ -37,10 +55,20 @@ export function decodePrefixes(r: Reader, v6: boolean, addPath: boolean, out: Pr
       pathId = r.u32();
     }
     if (r.pos >= r.end) throw err('prefix length missing');
-    const len = r.buf[r.pos++]!;
+    const len = b[r.pos++]!;
     if (len > max) throw err(`prefix length ${len} is more than ${max}`);
-    const prefix = readPrefix(r, len, v6, err);
-    out.push(pathId === undefined ? { prefix } : { prefix, pathId });
+    if (v6) {
+      const prefix = readPrefix(r, len, v6, err);
+      out.push(pathId === undefined ? { prefix } : { prefix, pathId });
+      continue;
+    }
+    const n = (len + 7) >> 3;
+    const p = r.pos;
+    if (p + n > r.end) throw err(`prefix /${len} overruns the NLRI field`);
+    r.pos = p + n;
+    const addr = n === 4 ? ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0
+      : ((n > 0 ? b[p]! << 24 : 0) | (n > 1 ? b[p + 1]! << 16 : 0) | (n > 2 ? b[p + 2]! << 8 : 0)) >>> 0;
+    out.push(new Prefix4(addr, len, pathId));
   }
 }
 
@@ -55,6 +83,13 @@ function checkFamily(v6: boolean, isV6: boolean, s: string): void {
 
 export function encodePrefix(w: Writer, n: PrefixNlri, v6: boolean, addPath: boolean): void {
   if (addPath) w.u32(n.pathId ?? 0);
+  if (n instanceof Prefix4) {
+    if (v6) throw new EncodeError('prefix', `"${n.prefix}" is not an IPv6 prefix`);
+    const bytes = (n.len + 7) >> 3;
+    w.u8(n.len);
+    for (let i = 0; i < bytes; i++) w.u8(n.addr >>> (24 - 8 * i));
+    return;
+  }
   const p = parsePrefix(n.prefix);
   checkFamily(v6, p.v6, n.prefix);
   w.u8(p.len);

@@ -1,0 +1,624 @@
+// The intent store: typed objects over a KvBackend (etcd or embedded), written once
+// for both drivers. Every write is one backend transaction that carries its own
+// guards (compare-and-swap on the object's revision, on the objects it refers to,
+// and on unique-value index keys), so writes from many API replicas never interleave
+// into an inconsistent state and a floating IP address is never given out twice.
+import { randomUUID } from 'node:crypto';
+import { StoreError, validationError, type FieldError } from './errors.js';
+import { INDEX_ROOT, ROOT, indexKey, kindPrefix, objectKey, parseObjectKey } from './keys.js';
+import { MAX_TXN_OPS, type KvBackend, type KvCompare, type KvEntry, type KvEvent, type KvLease, type KvOp } from './kv.js';
+import {
+  checkReferences,
+  idOf,
+  isKind,
+  isValidId,
+  parseObject,
+  referencesOf,
+  uniqueKeys,
+  type IntentObject,
+  type Kind,
+  type KindMap,
+} from './model.js';
+import { pickFreeAddress, poolSize } from './pool.js';
+
+/** An object as stored, with its etcd-style revisions. */
+export interface Stored<K extends Kind = Kind> {
+  kind: K;
+  id: string;
+  value: KindMap[K];
+  createRevision: number;
+  /** Pass this as `expectRevision` to update or delete only if nothing changed since. */
+  modRevision: number;
+}
+
+/** What callers may hand to put(): the object's JSON (validated and normalized by the store). */
+export type Input<K extends Kind> = KindMap[K] | Record<string, unknown>;
+
+export interface WriteOptions {
+  /** Compare-and-swap: the object's current modRevision must equal this; 0 means "must not exist yet". */
+  expectRevision?: number;
+}
+
+export type TxnOp =
+  | { op: 'put'; kind: Kind; value: unknown; expectRevision?: number }
+  | { op: 'delete'; kind: Kind; id: string; expectRevision?: number }
+  /** Only a guard: the object's modRevision must equal expectRevision (0: absent). */
+  | { op: 'check'; kind: Kind; id: string; expectRevision: number };
+
+export type TxnOpResult = { op: 'put'; stored: Stored } | { op: 'delete'; kind: Kind; id: string; deleted: boolean } | { op: 'check' };
+
+export interface TxnResult {
+  revision: number;
+  results: TxnOpResult[];
+}
+
+export interface IntentEvent {
+  type: 'put' | 'delete';
+  kind: Kind;
+  id: string;
+  /** The new object for a put; null for a delete. */
+  value: IntentObject | null;
+  /** The object before this event (null when it was created, or when the backend no longer has it). */
+  prev: IntentObject | null;
+  revision: number;
+}
+
+export interface WatchOptions {
+  /** Kinds to deliver (default: all). */
+  kinds?: readonly Kind[];
+  /** First revision to deliver (typically list().revision + 1). */
+  fromRevision: number;
+}
+
+export interface IntentWatch {
+  /** Revision of the last event delivered (fromRevision - 1 before the first). */
+  lastRevision(): number;
+  cancel(): Promise<void>;
+}
+
+export interface AllocateRequest {
+  network: string;
+  tenant: string;
+  /** Default: a random UUID. */
+  id?: string;
+  /** A specific address (any free address of the network, in a pool or not); default: a free pool address. */
+  address?: string;
+  portId?: string | null;
+  standbyPortId?: string | null;
+  description?: string;
+}
+
+export interface ChassisRegistration {
+  readonly chassis: string;
+  /** Current lease id (changes when the registration is renewed after a loss). */
+  leaseId(): string;
+  /** Deletes the liveness record now (graceful shutdown). */
+  revoke(): Promise<void>;
+  /** Stops keepalives and renewals without deleting: the record expires after the TTL, as if the agent died. */
+  release(): void;
+  /** Called when the lease was lost (e.g. the store was unreachable for longer than the TTL); the store then re-registers. */
+  onLost(cb: (err: Error) => void): void;
+  /** Called after a lost registration was written again under a new lease. */
+  onRenewed(cb: (leaseId: string) => void): void;
+}
+
+/** The one interface both drivers offer. */
+export interface IntentStore {
+  get<K extends Kind>(kind: K, id: string): Promise<Stored<K> | undefined>;
+  /** Every object of `kind`, read at one revision. */
+  list<K extends Kind>(kind: K): Promise<{ items: Stored<K>[]; revision: number }>;
+  /** Every object of the given kinds (default all), read at one revision: the start point for a watch. */
+  snapshot(kinds?: readonly Kind[]): Promise<{ items: Stored[]; revision: number }>;
+  put<K extends Kind>(kind: K, value: Input<K>, opts?: WriteOptions): Promise<Stored<K>>;
+  /** Read-modify-write with compare-and-swap, retried when another writer got there first. */
+  update<K extends Kind>(kind: K, id: string, mutate: (current: KindMap[K]) => KindMap[K]): Promise<Stored<K>>;
+  /** Resolves false when there was nothing to delete. */
+  delete(kind: Kind, id: string, opts?: WriteOptions): Promise<boolean>;
+  /** All-or-nothing; every op is validated and guarded as put/delete are. At most 128 key operations. */
+  txn(ops: TxnOp[]): Promise<TxnResult>;
+  watch(opts: WatchOptions, onEvent: (ev: IntentEvent) => void, onError?: (err: Error) => void): Promise<IntentWatch>;
+  /** Allocates a floating IP from the network's pools (or a given address) without races. */
+  allocateFloatingIp(req: AllocateRequest): Promise<Stored<'floatingip'>>;
+  /** Writes `agent/<chassis>` under a lease kept alive in the background. */
+  registerChassis(chassis: string, ttlSeconds: number, info?: { pid?: number; version?: string }): Promise<ChassisRegistration>;
+  revision(): Promise<number>;
+  /** Drops watch history before `revision` (watches from older revisions then fail with EF_STORE_COMPACTED). */
+  compact(revision: number): Promise<void>;
+  /** Cancels watches, revokes registrations, closes the backend. */
+  close(): Promise<void>;
+}
+
+export interface IntentStoreOptions {
+  random?: () => number;
+  newId?: () => string;
+  /** Attempts of one write when unguarded concurrent writes keep changing what it read (default 20). */
+  maxRetries?: number;
+  /** Attempts of one pool allocation under contention (default 200). */
+  maxAllocationAttempts?: number;
+  /** Delay before re-registering a lost chassis lease (ms, default 1000). */
+  reRegisterDelayMs?: number;
+}
+
+interface PlannedOp {
+  op: TxnOp;
+  kind: Kind;
+  id: string;
+  key: string;
+  /** Field-path prefix for errors. */
+  prefix: string;
+  old: KvEntry | undefined;
+  oldValue: IntentObject | undefined;
+  newValue: IntentObject | undefined;
+}
+
+interface Plan {
+  ops: PlannedOp[];
+  compares: KvCompare[];
+  kvOps: KvOp[];
+  /** Index keys that must be free, with the op that claims them. */
+  claims: Array<{ key: string; field: string; describe: string; owner: string; prefix: string }>;
+}
+
+class Conflict extends Error {}
+
+/** Builds the intent store over a backend; drivers call this. */
+export function createIntentStore(kv: KvBackend, options: IntentStoreOptions = {}): IntentStore {
+  return new KvIntentStore(kv, options);
+}
+
+class KvIntentStore implements IntentStore {
+  private readonly random: () => number;
+  private readonly newId: () => string;
+  private readonly maxRetries: number;
+  private readonly maxAllocationAttempts: number;
+  private readonly reRegisterDelayMs: number;
+  private readonly watches = new Set<IntentWatch>();
+  private readonly registrations = new Set<Registration>();
+  private closed = false;
+
+  constructor(private readonly kv: KvBackend, o: IntentStoreOptions) {
+    this.random = o.random ?? Math.random;
+    this.newId = o.newId ?? randomUUID;
+    this.maxRetries = o.maxRetries ?? 20;
+    this.maxAllocationAttempts = o.maxAllocationAttempts ?? 200;
+    this.reRegisterDelayMs = o.reRegisterDelayMs ?? 1000;
+  }
+
+  private open(): void {
+    if (this.closed) throw new StoreError('EF_STORE_CLOSED', 'the intent store is closed');
+  }
+
+  async get<K extends Kind>(kind: K, id: string): Promise<Stored<K> | undefined> {
+    this.open();
+    checkKindId(kind, id);
+    const e = await this.kv.get(objectKey(kind, id));
+    return e ? toStored<K>(kind, id, e) : undefined;
+  }
+
+  async list<K extends Kind>(kind: K): Promise<{ items: Stored<K>[]; revision: number }> {
+    this.open();
+    checkKindId(kind);
+    const { entries, revision } = await this.kv.range(kindPrefix(kind));
+    const items = entries.map((e) => toStored<K>(kind, e.key.slice(kindPrefix(kind).length), e));
+    return { items, revision };
+  }
+
+  async snapshot(kinds?: readonly Kind[]): Promise<{ items: Stored[]; revision: number }> {
+    this.open();
+    for (const k of kinds ?? []) checkKindId(k);
+    const prefix = kinds && kinds.length === 1 ? kindPrefix(kinds[0]!) : ROOT;
+    const { entries, revision } = await this.kv.range(prefix);
+    const items: Stored[] = [];
+    for (const e of entries) {
+      const k = parseObjectKey(e.key);
+      if (!k || (kinds && !kinds.includes(k.kind))) continue;
+      items.push(toStored(k.kind, k.id, e));
+    }
+    return { items, revision };
+  }
+
+  async put<K extends Kind>(kind: K, value: Input<K>, opts: WriteOptions = {}): Promise<Stored<K>> {
+    const r = await this.execute([{ op: 'put', kind, value, ...opts }], '');
+    return (r.results[0] as unknown as { stored: Stored<K> }).stored;
+  }
+
+  async update<K extends Kind>(kind: K, id: string, mutate: (current: KindMap[K]) => KindMap[K]): Promise<Stored<K>> {
+    for (let i = 0; i < this.maxRetries; i++) {
+      const cur = await this.get(kind, id);
+      if (!cur) throw new StoreError('EF_STORE_NOT_FOUND', `${kind} ${id} does not exist`);
+      const next = mutate(structuredClone(cur.value));
+      if (idOf(kind, next) !== id) throw validationError([{ field: kind === 'chassis' ? 'name' : 'id', message: `an update cannot change the id (${id})` }]);
+      try {
+        return await this.put(kind, next, { expectRevision: cur.modRevision });
+      } catch (err) {
+        if (!(err instanceof StoreError && err.code === 'EF_STORE_CONFLICT')) throw err;
+      }
+    }
+    throw new StoreError('EF_STORE_CONTENDED', `${kind} ${id} kept changing; gave up after ${this.maxRetries} attempts`);
+  }
+
+  async delete(kind: Kind, id: string, opts: WriteOptions = {}): Promise<boolean> {
+    const r = await this.execute([{ op: 'delete', kind, id, ...opts }], '');
+    return (r.results[0] as { deleted: boolean }).deleted;
+  }
+
+  txn(ops: TxnOp[]): Promise<TxnResult> {
+    return this.execute(ops, 'ops');
+  }
+
+  /** Plans, sends and (when an unguarded read went stale) retries a transaction. */
+  private async execute(ops: TxnOp[], pathRoot: string): Promise<TxnResult> {
+    this.open();
+    for (let attempt = 0; attempt < this.maxRetries; attempt++) {
+      const plan = await this.plan(ops, pathRoot);
+      if (plan.kvOps.length === 0 && plan.compares.length === 0) {
+        return { revision: await this.kv.revision(), results: results(plan, 0) };
+      }
+      const res = await this.kv.txn(plan.compares, plan.kvOps);
+      if (res.succeeded) return { revision: res.revision, results: results(plan, res.revision) };
+      await this.diagnose(plan); // throws when the caller's expectation or a unique value is at fault
+    }
+    throw new StoreError('EF_STORE_CONTENDED', `the transaction kept losing to concurrent writes; gave up after ${this.maxRetries} attempts`);
+  }
+
+  private async plan(ops: TxnOp[], pathRoot: string): Promise<Plan> {
+    if (!Array.isArray(ops) || ops.length === 0) throw validationError([{ field: pathRoot || 'ops', message: 'needs at least one operation' }]);
+    const errors: FieldError[] = [];
+    const planned: PlannedOp[] = [];
+    const seen = new Map<string, string>();
+    ops.forEach((op, i) => {
+      const prefix = pathRoot ? `${pathRoot}[${i}]` : '';
+      const at = (f: string): string => (prefix ? (f ? `${prefix}.${f}` : prefix) : f);
+      if (!isKind(op.kind)) {
+        errors.push({ field: at('kind'), message: `must be one of chassis, network, tenant, port, floatingip, speaker, agent` });
+        return;
+      }
+      let id: string;
+      let newValue: IntentObject | undefined;
+      if (op.op === 'put') {
+        if (op.kind === 'agent') {
+          errors.push({ field: at('kind'), message: 'agent records are written by registerChassis (they live on a lease)' });
+          return;
+        }
+        const p = parseObject(op.kind, op.value);
+        if (!p.ok) {
+          errors.push(...p.errors.map((e) => ({ field: at(e.field), message: e.message })));
+          return;
+        }
+        newValue = p.value;
+        id = idOf(op.kind, p.value);
+      } else if (op.op === 'delete' || op.op === 'check') {
+        if (!isValidId(op.id)) {
+          errors.push({ field: at('id'), message: 'must be a valid id' });
+          return;
+        }
+        id = op.id;
+        if (op.op === 'check' && (!Number.isInteger(op.expectRevision) || op.expectRevision < 0)) {
+          errors.push({ field: at('expectRevision'), message: 'must be a revision (integer ≥ 0)' });
+        }
+      } else {
+        errors.push({ field: at('op'), message: "must be 'put', 'delete' or 'check'" });
+        return;
+      }
+      const exp = (op as { expectRevision?: unknown }).expectRevision;
+      if (exp !== undefined && (!Number.isInteger(exp) || (exp as number) < 0)) errors.push({ field: at('expectRevision'), message: 'must be a revision (integer ≥ 0)' });
+      const key = objectKey(op.kind, id);
+      const dup = seen.get(key);
+      if (dup !== undefined) errors.push({ field: at(''), message: `${op.kind} ${id} is already touched by ${dup}` });
+      seen.set(key, prefix || 'this transaction');
+      planned.push({ op, kind: op.kind, id, key, prefix, old: undefined, oldValue: undefined, newValue });
+    });
+    if (errors.length) throw validationError(errors);
+
+    // Current state of every touched object.
+    const olds = await Promise.all(planned.map((p) => this.kv.get(p.key)));
+    planned.forEach((p, i) => {
+      p.old = olds[i];
+      p.oldValue = p.old ? (JSON.parse(p.old.value) as IntentObject) : undefined;
+      const exp = p.op.expectRevision;
+      const cur = p.old?.modRevision ?? 0;
+      if (exp !== undefined && exp !== cur) throw conflict(p.kind, p.id, exp, cur);
+      if (p.op.op === 'delete' && exp !== undefined && exp !== 0 && !p.old) throw conflict(p.kind, p.id, exp, 0);
+    });
+
+    // Objects named by the new values: read them (or take them from this transaction).
+    const overlay = new Map<string, IntentObject | null>();
+    for (const p of planned) if (p.op.op !== 'check') overlay.set(p.key, p.newValue ?? null);
+    const refKeys = new Map<string, { kind: Kind; id: string }>();
+    for (const p of planned) {
+      if (!p.newValue) continue;
+      for (const r of referencesOf(p.kind, p.newValue)) {
+        const k = objectKey(r.kind, r.id);
+        if (!overlay.has(k) && isValidId(r.id)) refKeys.set(k, r);
+      }
+    }
+    const refEntries = new Map<string, KvEntry | undefined>();
+    const keys = [...refKeys.keys()];
+    (await Promise.all(keys.map((k) => this.kv.get(k)))).forEach((e, i) => refEntries.set(keys[i]!, e));
+    const lookup = <K extends Kind>(kind: K, id: string): KindMap[K] | undefined => {
+      const k = objectKey(kind, id);
+      if (overlay.has(k)) return (overlay.get(k) ?? undefined) as KindMap[K] | undefined;
+      const e = refEntries.get(k);
+      return e ? (JSON.parse(e.value) as KindMap[K]) : undefined;
+    };
+    for (const p of planned) {
+      if (!p.newValue) continue;
+      for (const e of checkReferences(p.kind, p.newValue, lookup)) {
+        errors.push({ field: p.prefix ? `${p.prefix}.${e.field}` : e.field, message: e.message });
+      }
+    }
+    if (errors.length) throw validationError(errors);
+
+    // Compares and operations.
+    const compares: KvCompare[] = [];
+    const kvOps: KvOp[] = [];
+    for (const p of planned) {
+      compares.push({ key: p.key, target: 'mod', op: '==', value: p.old?.modRevision ?? 0 });
+      if (p.op.op === 'put') kvOps.push({ type: 'put', key: p.key, value: JSON.stringify(p.newValue) });
+      else if (p.op.op === 'delete' && p.old) kvOps.push({ type: 'delete', key: p.key });
+    }
+    for (const [k, e] of refEntries) if (e) compares.push({ key: k, target: 'mod', op: '==', value: e.modRevision });
+
+    // Unique-value index keys: free the old values, claim the new ones.
+    const freed = new Map<string, string>(); // index key → holder "<kind>/<id>"
+    const claims: Plan['claims'] = [];
+    for (const p of planned) {
+      if (p.op.op === 'check') continue;
+      const oldKeys = p.oldValue ? uniqueKeys(p.kind, p.oldValue).map((u) => u.key) : [];
+      const newKeys = p.newValue ? uniqueKeys(p.kind, p.newValue) : [];
+      for (const k of oldKeys) if (!newKeys.some((n) => n.key === k)) freed.set(k, `${p.kind}/${p.id}`);
+      for (const u of newKeys) if (!oldKeys.includes(u.key)) claims.push({ ...u, owner: `${p.kind}/${p.id}`, prefix: p.prefix });
+    }
+    const claimed = new Map<string, string>();
+    for (const c of claims) {
+      const other = claimed.get(c.key);
+      if (other) errors.push({ field: c.prefix ? `${c.prefix}.${c.field}` : c.field, message: `${c.describe} is also claimed by ${other} in this transaction` });
+      claimed.set(c.key, c.owner);
+    }
+    if (errors.length) throw validationError(errors);
+    for (const [k] of freed) if (!claimed.has(k)) kvOps.push({ type: 'delete', key: indexKey(k) });
+    for (const c of claims) {
+      const holder = freed.get(c.key);
+      // A value freed by another op of this transaction is taken over from that holder.
+      compares.push(holder ? { key: indexKey(c.key), target: 'value', op: '==', value: holder } : { key: indexKey(c.key), target: 'mod', op: '==', value: 0 });
+      kvOps.push({ type: 'put', key: indexKey(c.key), value: c.owner });
+    }
+    if (compares.length > MAX_TXN_OPS || kvOps.length > MAX_TXN_OPS) {
+      throw new StoreError('EF_STORE_TXN_TOO_LARGE', `the transaction needs ${kvOps.length} key operations and ${compares.length} compares; etcd allows ${MAX_TXN_OPS} of each`);
+    }
+    return { ops: planned, compares, kvOps, claims };
+  }
+
+  /** After a failed transaction: throw the caller's error if it is theirs, else return to retry. */
+  private async diagnose(plan: Plan): Promise<void> {
+    const cur = await Promise.all(plan.ops.map((p) => this.kv.get(p.key)));
+    plan.ops.forEach((p, i) => {
+      const exp = p.op.expectRevision;
+      const now = cur[i]?.modRevision ?? 0;
+      if (exp !== undefined && exp !== now) throw conflict(p.kind, p.id, exp, now);
+    });
+    const held = await Promise.all(plan.claims.map((c) => this.kv.get(indexKey(c.key))));
+    const fields: FieldError[] = [];
+    plan.claims.forEach((c, i) => {
+      const h = held[i];
+      if (h && h.value !== c.owner && !plan.ops.some((p) => `${p.kind}/${p.id}` === h.value)) {
+        fields.push({ field: c.prefix ? `${c.prefix}.${c.field}` : c.field, message: `${c.describe} is already used by ${h.value}` });
+      }
+    });
+    if (fields.length) {
+      throw new StoreError('EF_STORE_UNIQUE', fields.map((f) => `${f.field}: ${f.message}`).join('; '), { fields });
+    }
+  }
+
+  async watch(opts: WatchOptions, onEvent: (ev: IntentEvent) => void, onError?: (err: Error) => void): Promise<IntentWatch> {
+    this.open();
+    const kinds = opts.kinds;
+    for (const k of kinds ?? []) checkKindId(k);
+    if (!Number.isInteger(opts.fromRevision) || opts.fromRevision < 0) throw validationError([{ field: 'fromRevision', message: 'must be a revision (integer ≥ 0)' }]);
+    const prefix = kinds && kinds.length === 1 ? kindPrefix(kinds[0]!) : ROOT;
+    let last = Math.max(0, opts.fromRevision - 1);
+    const onEvents = (events: KvEvent[]): void => {
+      for (const e of events) {
+        if (e.key.startsWith(INDEX_ROOT)) continue;
+        const k = parseObjectKey(e.key);
+        if (!k || (kinds && !kinds.includes(k.kind))) continue;
+        const ev: IntentEvent = {
+          type: e.type,
+          kind: k.kind,
+          id: k.id,
+          value: e.value === null ? null : (JSON.parse(e.value) as IntentObject),
+          prev: e.prevValue === null ? null : (JSON.parse(e.prevValue) as IntentObject),
+          revision: e.revision,
+        };
+        onEvent(ev);
+      }
+      const lastEv = events[events.length - 1];
+      if (lastEv) last = lastEv.revision;
+    };
+    const handle = await this.kv.watch(prefix, opts.fromRevision, onEvents, (err) => {
+      this.watches.delete(w);
+      if (onError) onError(err);
+    });
+    const w: IntentWatch = {
+      lastRevision: () => last,
+      cancel: async () => {
+        this.watches.delete(w);
+        await handle.cancel();
+      },
+    };
+    this.watches.add(w);
+    return w;
+  }
+
+  async allocateFloatingIp(req: AllocateRequest): Promise<Stored<'floatingip'>> {
+    this.open();
+    const id = req.id ?? this.newId();
+    const base: Record<string, unknown> = {
+      id,
+      network: req.network,
+      tenant: req.tenant,
+      portId: req.portId ?? null,
+      ...(req.standbyPortId !== undefined ? { standbyPortId: req.standbyPortId } : {}),
+      ...(req.description !== undefined ? { description: req.description } : {}),
+    };
+    if (req.address !== undefined) return this.put('floatingip', { ...base, address: req.address }, { expectRevision: 0 });
+    if (!isValidId(req.network)) throw validationError([{ field: 'network', message: 'must be a valid id' }]);
+    for (let attempt = 0; attempt < this.maxAllocationAttempts; attempt++) {
+      const net = await this.get('network', req.network);
+      if (!net) throw validationError([{ field: 'network', message: `network ${req.network} does not exist` }]);
+      const used = await this.usedAddresses(req.network);
+      const address = pickFreeAddress(net.value, used, this.random);
+      if (!address) {
+        throw new StoreError('EF_STORE_POOL_EXHAUSTED', `network ${req.network} has no free address left: all ${poolSize(net.value)} addresses of its pools are allocated`, {
+          fields: [{ field: 'network', message: 'allocation pools exhausted' }],
+        });
+      }
+      try {
+        return await this.put('floatingip', { ...base, address }, { expectRevision: 0 });
+      } catch (err) {
+        const lostRace = err instanceof StoreError && err.code === 'EF_STORE_UNIQUE' && err.fields.every((f) => f.field === 'address');
+        if (!lostRace) throw err;
+        // Another allocator took this address between our read and our write: back off a little and pick again.
+        if (attempt > 2) await new Promise((r) => setTimeout(r, Math.floor(this.random() * Math.min(50, attempt * 2))));
+      }
+    }
+    throw new StoreError('EF_STORE_CONTENDED', `allocation on network ${req.network} lost the race ${this.maxAllocationAttempts} times in a row`);
+  }
+
+  private async usedAddresses(network: string): Promise<Set<string>> {
+    const prefix = indexKey(`fipaddr/${network}/`);
+    const { entries } = await this.kv.range(prefix);
+    return new Set(entries.map((e) => e.key.slice(prefix.length)));
+  }
+
+  async registerChassis(chassis: string, ttlSeconds: number, info: { pid?: number; version?: string } = {}): Promise<ChassisRegistration> {
+    this.open();
+    if (!isValidId(chassis)) throw validationError([{ field: 'chassis', message: 'must be a valid chassis name' }]);
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw validationError([{ field: 'ttlSeconds', message: 'must be an integer ≥ 1' }]);
+    const record = parseObject('agent', { chassis, startedAt: new Date().toISOString(), ...info });
+    if (!record.ok) throw validationError(record.errors);
+    const reg = new Registration(this.kv, chassis, ttlSeconds, JSON.stringify(record.value), this.reRegisterDelayMs, () => this.registrations.delete(reg));
+    await reg.start();
+    this.registrations.add(reg);
+    return reg;
+  }
+
+  revision(): Promise<number> {
+    this.open();
+    return this.kv.revision();
+  }
+
+  compact(revision: number): Promise<void> {
+    this.open();
+    return this.kv.compact(revision);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.watches].map((w) => w.cancel()));
+    await Promise.allSettled([...this.registrations].map((r) => r.revoke()));
+    await this.kv.close();
+  }
+}
+
+/** A liveness record on a lease; re-written under a new lease when the lease is lost. */
+class Registration implements ChassisRegistration {
+  private lease: KvLease | undefined;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly lostCbs: Array<(err: Error) => void> = [];
+  private readonly renewedCbs: Array<(id: string) => void> = [];
+
+  constructor(
+    private readonly kv: KvBackend,
+    readonly chassis: string,
+    private readonly ttl: number,
+    private readonly value: string,
+    private readonly retryMs: number,
+    private readonly onDone: () => void,
+  ) {}
+
+  async start(): Promise<void> {
+    const lease = await this.kv.grantLease(this.ttl);
+    try {
+      await this.kv.txn([], [{ type: 'put', key: objectKey('agent', this.chassis), value: this.value, lease: lease.id }]);
+    } catch (err) {
+      await lease.revoke().catch(() => undefined);
+      throw err;
+    }
+    if (this.stopped) {
+      await lease.revoke().catch(() => undefined);
+      return;
+    }
+    this.lease = lease;
+    lease.onLost((err) => {
+      if (this.stopped || this.lease !== lease) return;
+      for (const cb of this.lostCbs) cb(err);
+      this.retry();
+    });
+  }
+
+  private retry(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.start().then(
+        () => { if (!this.stopped && this.lease) for (const cb of this.renewedCbs) cb(this.lease.id); },
+        () => this.retry(),
+      );
+    }, this.retryMs);
+    this.timer.unref();
+  }
+
+  leaseId(): string {
+    return this.lease?.id ?? '';
+  }
+
+  async revoke(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.onDone();
+    if (this.lease) await this.lease.revoke();
+  }
+
+  release(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.onDone();
+    this.lease?.release();
+  }
+
+  onLost(cb: (err: Error) => void): void {
+    this.lostCbs.push(cb);
+  }
+
+  onRenewed(cb: (id: string) => void): void {
+    this.renewedCbs.push(cb);
+  }
+}
+
+function toStored<K extends Kind>(kind: K, id: string, e: KvEntry): Stored<K> {
+  return { kind, id, value: JSON.parse(e.value) as KindMap[K], createRevision: e.createRevision, modRevision: e.modRevision };
+}
+
+function results(plan: Plan, revision: number): TxnOpResult[] {
+  return plan.ops.map((p): TxnOpResult => {
+    if (p.op.op === 'put') {
+      return { op: 'put', stored: { kind: p.kind, id: p.id, value: p.newValue!, createRevision: p.old?.createRevision ?? revision, modRevision: revision } };
+    }
+    if (p.op.op === 'delete') return { op: 'delete', kind: p.kind, id: p.id, deleted: p.old !== undefined };
+    return { op: 'check' };
+  });
+}
+
+function conflict(kind: Kind, id: string, expected: number, current: number): StoreError {
+  const what = current === 0 ? 'does not exist' : `is at revision ${current}`;
+  const exp = expected === 0 ? 'to be absent' : `revision ${expected}`;
+  return new StoreError('EF_STORE_CONFLICT', `${kind} ${id} ${what}, expected ${exp}`, { currentRevision: current });
+}
+
+function checkKindId(kind: unknown, id?: unknown): void {
+  if (!isKind(kind)) throw validationError([{ field: 'kind', message: `unknown kind ${String(kind)}` }]);
+  if (id !== undefined && !isValidId(id)) throw validationError([{ field: 'id', message: `${String(id)} is not a valid id` }]);
+}

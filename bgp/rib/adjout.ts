@@ -1,0 +1,287 @@
+// Adj-RIB-Out of one peer (RFC 4271 §3.2): per family, what we have advertised (`sent`)
+// and what changed since (`dirty` keys, an initial-dump scan of the Loc-RIB, a route
+// refresh re-send). drain() turns changes into packed UPDATEs lazily, so a route that
+// flaps twice before the session writes costs one UPDATE entry, and the session paces
+// itself by how many bytes it asks for. Changes wait in buckets of equal outgoing
+// attributes until a bucket fills an UPDATE (or nothing else is left to gather).
+// End-of-RIB (RFC 4724 §2) follows the initial dump; enhanced route refresh (RFC 7313
+// §4) wraps a re-send in BoRR/EoRR.
+import type { CodecContext, Family, Nlri } from '../codec/index.js';
+import { AttrSet, type AttrTable } from './attrs.js';
+import { endOfRib, nlriSize, refreshMarker, UpdateBuilder } from './pack.js';
+
+/** An advertised route whose NLRI the key does not rebuild (labeled, VPN, EVPN). */
+export class OutRoute {
+  constructor(readonly attrs: AttrSet, readonly nlri: Nlri) {}
+}
+
+/** What the Adj-RIB-Out holds per key: the attribute set itself for plain families. */
+export type Sent = AttrSet | OutRoute;
+
+const attrsOf = (s: Sent): AttrSet => (s instanceof AttrSet ? s : s.attrs);
+const nlriOf = (s: Sent): Nlri | undefined => (s instanceof AttrSet ? undefined : s.nlri);
+
+/** Where the Adj-RIB-Out gets the routes it should advertise (the RIB, after export rules). */
+export interface ExportSource {
+  readonly table: AttrTable;
+  /** The advertisement for `key`, or undefined when nothing should be advertised. */
+  desired(family: Family, key: string): Sent | undefined;
+  /** Add-path: every advertisement for `key` with its transmit path ID. */
+  desiredAll(family: Family, key: string): Array<[number, Sent]>;
+  /** Keys of the Loc-RIB (for the initial dump). */
+  keys(family: Family): Iterator<string>;
+}
+
+class Bucket {
+  readonly entries = new Map<string, Nlri | undefined>();
+  bytes = 0;
+  constructor(readonly attrs: AttrSet | null) {}
+}
+
+const SEP = '\u0000';
+
+export class FamilyOut {
+  readonly sent = new Map<string, Sent>();
+  readonly dirty = new Set<string>();
+  scan: Iterator<string> | undefined;
+  resend: Iterator<[string, Sent]> | undefined;
+  readonly buckets = new Map<AttrSet | null, Bucket>();
+  pendingBytes = 0;
+  eorPending = false;
+  eorrPending = false;
+  markers: Buffer[] = [];
+  /** Add-path: transmit path IDs advertised per key. */
+  readonly txIds: Map<string, number[]> | undefined;
+  readonly builder: UpdateBuilder;
+
+  constructor(readonly family: Family, readonly addPath: boolean, ctx: CodecContext, maxLength: number) {
+    this.txIds = addPath ? new Map() : undefined;
+    this.builder = new UpdateBuilder(family, ctx, maxLength);
+  }
+}
+
+export interface DrainStats {
+  updates: number;
+  prefixes: number;
+  withdrawals: number;
+}
+
+export class AdjRibOut {
+  readonly families = new Map<Family, FamilyOut>();
+  readonly stats: DrainStats = { updates: 0, prefixes: 0, withdrawals: 0 };
+  private readonly maxLength: number;
+
+  constructor(readonly ctx: CodecContext, families: Iterable<Family>, private readonly source: ExportSource) {
+    this.maxLength = ctx.extendedMessage ? 65535 : 4096;
+    for (const f of families) this.families.set(f, new FamilyOut(f, ctx.addPath.has(f), ctx, this.maxLength));
+  }
+
+  /** Starts the initial dump of every family, to be followed by End-of-RIB. */
+  startDump(): void {
+    for (const fo of this.families.values()) {
+      fo.scan = this.source.keys(fo.family);
+      fo.eorPending = true;
+    }
+  }
+
+  /** Re-evaluates every Loc-RIB key (export policy changed); End-of-RIB state is untouched. */
+  rescan(): void {
+    for (const fo of this.families.values()) fo.scan = this.source.keys(fo.family);
+  }
+
+  markDirty(family: Family, key: string): void {
+    this.families.get(family)?.dirty.add(key);
+  }
+
+  /** Re-advertises everything sent for `family` (route refresh, RFC 2918 §4), between BoRR and EoRR when `enhanced`. */
+  refresh(family: Family, enhanced: boolean): boolean {
+    const fo = this.families.get(family);
+    if (!fo) return false;
+    fo.resend = fo.sent.entries();
+    if (enhanced) {
+      fo.markers.push(refreshMarker(family, 1));
+      fo.eorrPending = true;
+    }
+    return true;
+  }
+
+  /** Whether drain() would return something. */
+  get pending(): boolean {
+    for (const fo of this.families.values()) {
+      if (fo.scan || fo.resend || fo.dirty.size || fo.buckets.size || fo.eorPending || fo.eorrPending || fo.markers.length) return true;
+    }
+    return false;
+  }
+
+  /** Encoded messages (UPDATEs, End-of-RIB, refresh markers) of about `maxBytes` in all (at least one message when any is pending). */
+  drain(maxBytes: number): Buffer[] {
+    const out: Buffer[] = [];
+    let bytes = 0;
+    const target = Math.min(Math.max(maxBytes, 2 * this.maxLength), 4 << 20);
+    for (const fo of this.families.values()) {
+      for (const m of fo.markers) {
+        out.push(m);
+        bytes += m.length;
+      }
+      fo.markers = [];
+      while (bytes < maxBytes) {
+        const exhausted = this.pull(fo, target);
+        let n = this.emit(fo, out, false, maxBytes - bytes);
+        if (n === 0 && (exhausted || fo.pendingBytes >= target)) n = this.emit(fo, out, true, maxBytes - bytes);
+        bytes += n;
+        if (exhausted && fo.buckets.size === 0) {
+          if (fo.eorPending) {
+            const m = endOfRib(fo.family, this.ctx);
+            out.push(m);
+            bytes += m.length;
+            fo.eorPending = false;
+          }
+          if (fo.eorrPending) {
+            const m = refreshMarker(fo.family, 2);
+            out.push(m);
+            bytes += m.length;
+            fo.eorrPending = false;
+          }
+          break;
+        }
+      }
+      if (bytes >= maxBytes) break;
+    }
+    return out;
+  }
+
+  /** Gathers changes into buckets until `target` bytes of NLRI wait; true when no change is left. */
+  private pull(fo: FamilyOut, target: number): boolean {
+    while (fo.pendingBytes < target) {
+      if (fo.scan) {
+        const r = fo.scan.next();
+        if (r.done) fo.scan = undefined;
+        else this.process(fo, r.value);
+        continue;
+      }
+      if (fo.resend) {
+        const r = fo.resend.next();
+        if (r.done) fo.resend = undefined;
+        else this.bucket(fo, attrsOf(r.value[1]), r.value[0], nlriOf(r.value[1]));
+        continue;
+      }
+      if (fo.dirty.size === 0) return true;
+      for (const k of fo.dirty) {
+        fo.dirty.delete(k);
+        this.process(fo, k);
+        if (fo.pendingBytes >= target) return false;
+      }
+    }
+    return false;
+  }
+
+  private process(fo: FamilyOut, key: string): void {
+    if (!fo.txIds) {
+      this.put(fo, key, this.source.desired(fo.family, key));
+      return;
+    }
+    const want = this.source.desiredAll(fo.family, key);
+    const old = fo.txIds.get(key);
+    if (old) {
+      for (const id of old) if (!want.some(([w]) => w === id)) this.put(fo, key + SEP + id, undefined);
+    }
+    for (const [id, s] of want) this.put(fo, key + SEP + id, s);
+    if (want.length) fo.txIds.set(key, want.map(([id]) => id));
+    else fo.txIds.delete(key);
+  }
+
+  private put(fo: FamilyOut, ck: string, want: Sent | undefined): void {
+    const cur = fo.sent.get(ck);
+    const table = this.source.table;
+    if (want === undefined) {
+      if (cur === undefined) return;
+      fo.sent.delete(ck);
+      this.unbucket(fo, attrsOf(cur), ck);
+      this.bucket(fo, null, ck, nlriOf(cur));
+      table.release(attrsOf(cur));
+      return;
+    }
+    if (cur !== undefined && attrsOf(cur) === attrsOf(want) && nlriOf(cur) === nlriOf(want)) return;
+    if (cur !== undefined) {
+      this.unbucket(fo, attrsOf(cur), ck);
+      table.release(attrsOf(cur));
+    } else this.unbucket(fo, null, ck);
+    table.ref(attrsOf(want));
+    fo.sent.set(ck, want);
+    this.bucket(fo, attrsOf(want), ck, nlriOf(want));
+  }
+
+  private size(fo: FamilyOut, ck: string, nlri: Nlri | undefined): number {
+    return nlriSize(fo.family, fo.addPath ? ck.slice(0, ck.indexOf(SEP)) : ck, nlri, fo.addPath);
+  }
+
+  private bucket(fo: FamilyOut, attrs: AttrSet | null, ck: string, nlri: Nlri | undefined): void {
+    let b = fo.buckets.get(attrs);
+    if (!b) fo.buckets.set(attrs, (b = new Bucket(attrs)));
+    if (b.entries.has(ck)) return;
+    b.entries.set(ck, nlri);
+    const n = this.size(fo, ck, nlri);
+    b.bytes += n;
+    fo.pendingBytes += n;
+  }
+
+  private unbucket(fo: FamilyOut, attrs: AttrSet | null, ck: string): void {
+    const b = fo.buckets.get(attrs);
+    if (!b || !b.entries.has(ck)) return;
+    const n = this.size(fo, ck, b.entries.get(ck));
+    b.entries.delete(ck);
+    b.bytes -= n;
+    fo.pendingBytes -= n;
+    if (b.entries.size === 0) fo.buckets.delete(attrs);
+  }
+
+  /** Writes UPDATEs from buckets: only full ones unless `flush`. Returns the bytes written. */
+  private emit(fo: FamilyOut, out: Buffer[], flush: boolean, budget: number): number {
+    let bytes = 0;
+    const withdraw = fo.buckets.get(null);
+    const order = withdraw ? [withdraw, ...[...fo.buckets.values()].filter((b) => b !== withdraw)] : [...fo.buckets.values()];
+    const builder = fo.builder;
+    for (const b of order) {
+      const room = b.attrs ? builder.room(b.attrs) : builder.withdrawRoom();
+      while (b.entries.size > 0 && bytes < budget && (flush || b.bytes >= room)) {
+        if (b.attrs) builder.beginAnnounce(b.attrs);
+        else builder.beginWithdraw();
+        for (const [ck, nlri] of b.entries) {
+          const before = builder.size;
+          const sep = fo.addPath ? ck.indexOf(SEP) : -1;
+          const key = sep < 0 ? ck : ck.slice(0, sep);
+          const pathId = sep < 0 ? undefined : Number(ck.slice(sep + 1));
+          if (!builder.add({ key, nlri, pathId })) {
+            if (builder.count === 0) throw new RangeError(`NLRI ${key} does not fit an UPDATE`);
+            break;
+          }
+          const n = builder.size - before;
+          b.entries.delete(ck);
+          b.bytes -= n;
+          fo.pendingBytes -= n;
+        }
+        const msg = builder.end();
+        out.push(msg);
+        bytes += msg.length;
+        this.stats.updates++;
+        if (b.attrs) this.stats.prefixes += builder.count;
+        else this.stats.withdrawals += builder.count;
+      }
+      if (b.entries.size === 0) fo.buckets.delete(b.attrs);
+      if (bytes >= budget) break;
+    }
+    return bytes;
+  }
+
+  /** Forgets everything (session down): releases the attribute sets held. */
+  clear(): void {
+    for (const fo of this.families.values()) {
+      for (const s of fo.sent.values()) this.source.table.release(attrsOf(s));
+      fo.sent.clear();
+      fo.dirty.clear();
+      fo.buckets.clear();
+      fo.scan = fo.resend = undefined;
+      fo.pendingBytes = 0;
+    }
+  }
+}

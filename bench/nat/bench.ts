@@ -1,0 +1,189 @@
+// NAT benchmark (run by hand as root: `node dist/bench/nat/bench.js`; prints a table,
+// asserts nothing, writes bench/nat/RESULTS.md). Control plane: nftables maps through
+// NatManager versus the rule-per-FIP iptables layout of Neutron's L3 agent (DNAT in
+// neutron-l3-agent-PREROUTING and -OUTPUT, SNAT in neutron-l3-agent-float-snat, loaded with
+// iptables-restore), both legacy and nft backends. Data plane: UDP through the compute
+// namespace at 1 and at 10,000 FIPs, for both layouts.
+import { spawn } from 'node:child_process';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { cpus, hostname, release, tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Lab, nsRun, run, waitFor } from '../../test/harness/netns.js';
+import { NatManager, processRunner, type NatDesired } from '../../nat/index.js';
+
+const N = 10_000;
+const CHANGES = Number(process.env.NAT_BENCH_CHANGES ?? 1000);
+const IPT_CHANGES = Number(process.env.NAT_BENCH_IPT_CHANGES ?? 200);
+const SELF = fileURLToPath(import.meta.url);
+const UDP = fileURLToPath(new URL('./udp.js', import.meta.url));
+
+const fipOf = (i: number): string => `100.64.${i >> 8}.${i & 255}`;
+const fixedOf = (i: number): string => `10.0.${i >> 8}.${i & 255}`;
+
+function desired(n: number): NatDesired {
+  return {
+    tenants: [{ id: 'bench', zone: 1, subnets: ['10.0.0.0/8'], ifaces: ['tapv'] }],
+    ports: [],
+    fips: Array.from({ length: n }, (_, i) => ({ fip: fipOf(i), tenant: 'bench', fixedIp: fixedOf(i) })),
+  };
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+}
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+type Row = [string, string, string, string];
+
+// ------------------------------------------------------------ control plane (inside the compute netns)
+
+async function control(): Promise<Row[]> {
+  const rows: Row[] = [];
+  const nat = new NatManager({ externalInterface: 'eth0', onWarning: () => undefined });
+  await nat.adopt();
+  const install = await timed(() => nat.reconcile(desired(N)));
+  const resync: number[] = [];
+  for (let i = 0; i < 10; i++) resync.push(await timed(() => nat.reconcile(desired(N))));
+  const add: number[] = [];
+  const del: number[] = [];
+  for (let i = 0; i < CHANGES; i++) {
+    const f = { fip: `100.65.${i >> 8}.${i & 255}`, tenant: 'bench', fixedIp: `10.1.${i >> 8}.${i & 255}` };
+    add.push(await timed(() => nat.addFip(f)));
+    del.push(await timed(() => nat.removeFip(f.fip)));
+  }
+  rows.push(['nftables maps (NatManager)', `${install.toFixed(0)} ms`, `add ${pct(add, 50).toFixed(1)} / ${pct(add, 99).toFixed(1)} ms; del ${pct(del, 50).toFixed(1)} / ${pct(del, 99).toFixed(1)} ms (n=${CHANGES}; del includes conntrack -D)`, `${pct(resync, 50).toFixed(0)} ms`]);
+  const r = processRunner();
+  await r('nft', ['delete', 'table', 'inet', 'edgeflow']);
+  for (const tool of ['iptables-legacy', 'iptables-nft']) rows.push(await iptables(tool));
+  return rows;
+}
+
+async function iptables(tool: string): Promise<Row> {
+  const r = processRunner();
+  const restore = `${tool}-restore`;
+  const rules = ['*nat', ':neutron-l3-agent-PREROUTING - [0:0]', ':neutron-l3-agent-OUTPUT - [0:0]', ':neutron-l3-agent-float-snat - [0:0]',
+    '-A PREROUTING -j neutron-l3-agent-PREROUTING', '-A OUTPUT -j neutron-l3-agent-OUTPUT', '-A POSTROUTING -j neutron-l3-agent-float-snat'];
+  for (let i = 0; i < N; i++) {
+    rules.push(`-A neutron-l3-agent-PREROUTING -d ${fipOf(i)}/32 -j DNAT --to-destination ${fixedOf(i)}`,
+      `-A neutron-l3-agent-OUTPUT -d ${fipOf(i)}/32 -j DNAT --to-destination ${fixedOf(i)}`,
+      `-A neutron-l3-agent-float-snat -s ${fixedOf(i)}/32 -j SNAT --to-source ${fipOf(i)}`);
+  }
+  const full = rules.join('\n') + '\nCOMMIT\n';
+  const must = async (cmd: string, args: string[], input?: string): Promise<string> => {
+    const x = await r(cmd, args, input);
+    if (x.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${x.stderr}`);
+    return x.stdout;
+  };
+  const install = await timed(() => must(restore, [], full));
+  const save: number[] = [];
+  for (let i = 0; i < 10; i++) save.push(await timed(() => must(`${tool}-save`, ['-t', 'nat'])));
+  const add: number[] = [];
+  const del: number[] = [];
+  for (let i = 0; i < IPT_CHANGES; i++) {
+    const f = `100.65.${i >> 8}.${i & 255}`;
+    const x = `10.1.${i >> 8}.${i & 255}`;
+    const lines = (op: string): string => `*nat\n${op} neutron-l3-agent-PREROUTING -d ${f}/32 -j DNAT --to-destination ${x}\n${op} neutron-l3-agent-OUTPUT -d ${f}/32 -j DNAT --to-destination ${x}\n${op} neutron-l3-agent-float-snat -s ${x}/32 -j SNAT --to-source ${f}\nCOMMIT\n`;
+    add.push(await timed(() => must(restore, ['--noflush'], lines('-A'))));
+    del.push(await timed(() => must(restore, ['--noflush'], lines('-D'))));
+  }
+  await must(restore, [], '*nat\nCOMMIT\n');
+  return [`${tool}, rule per FIP (Neutron layout, 3 rules/FIP)`, `${install.toFixed(0)} ms`,
+    `add ${pct(add, 50).toFixed(1)} / ${pct(add, 99).toFixed(1)} ms; del ${pct(del, 50).toFixed(1)} / ${pct(del, 99).toFixed(1)} ms (n=${IPT_CHANGES}, restore --noflush of 3 rules; Neutron itself re-restores the whole table: ≈ install time)`,
+    `${pct(save, 50).toFixed(0)} ms (save -t nat only)`];
+}
+
+// ------------------------------------------------------------ data plane (namespaces)
+
+async function dataplane(lab: Lab): Promise<Row[]> {
+  const [E, Cn, V] = ['efn-bench-ext', 'efn-bench-c', 'efn-bench-vm'];
+  const dir = mkdtempSync(`${tmpdir()}/efn-bench-`);
+  const one = `${dir}/one.txt`;
+  const all = `${dir}/all.txt`;
+  writeFileSync(one, `${fipOf(N - 1)}\n`);
+  writeFileSync(all, Array.from({ length: N }, (_, i) => fipOf(i)).join('\n') + '\n');
+  // The VM answers for the whole fixed range (AnyIP) and counts what arrives.
+  await nsRun(V, 'ip', ['route', 'add', 'local', '10.0.0.0/16', 'dev', 'lo']);
+  const sink = lab.spawn(V, process.execPath, [UDP, 'sink', '9']);
+  let last = '';
+  sink.stdout!.on('data', (d: Buffer) => (last = d.toString().trim().split('\n').pop() ?? ''));
+  await waitFor('sink', () => last === 'ready', 5000, 20);
+  const count = async (): Promise<number> => {
+    last = '';
+    sink.stdin!.write('\n');
+    await waitFor('sink count', () => /^\d+$/.test(last), 5000, 5);
+    return Number(last);
+  };
+  const load = async (dst: string, seconds: number): Promise<string> => {
+    await nsRun(Cn, 'conntrack', ['-F'], { allowFail: true });
+    const before = await count();
+    const sent = Number(await nsRun(E, process.execPath, [UDP, 'send', dst, '9', String(seconds)]));
+    await new Promise((r) => setTimeout(r, 300));
+    const got = (await count()) - before;
+    return `${Math.round(got / seconds / 1000)} kpps delivered (${Math.round(sent / seconds / 1000)} kpps sent)`;
+  };
+  const rows: Row[] = [];
+  const nat = new NatManager({ externalInterface: 'eth0', netns: Cn, onWarning: () => undefined });
+  await nat.adopt();
+  await nsRun(Cn, 'ip', ['route', 'add', '10.0.0.0/16', 'dev', 'tapv', 'table', '10001']);
+  await nat.reconcile({ ...desired(0), fips: [{ fip: fipOf(N - 1), tenant: 'bench', fixedIp: fixedOf(N - 1) }] });
+  rows.push(['nftables maps, 1 FIP', await load(one, 3), '', '']);
+  await nat.reconcile(desired(N));
+  rows.push(['nftables maps, 10,000 FIPs (one flow to the last FIP)', await load(one, 3), '', '']);
+  rows.push(['nftables maps, 10,000 FIPs (round robin over all FIPs)', await load(all, 3), '', '']);
+  await nsRun(Cn, 'nft', ['delete', 'table', 'inet', 'edgeflow']);
+  await nsRun(Cn, 'ip', ['route', 'add', '10.0.0.0/16', 'dev', 'tapv']);
+  const rules = ['*nat', ':neutron-l3-agent-PREROUTING - [0:0]', '-A PREROUTING -j neutron-l3-agent-PREROUTING'];
+  for (let i = 0; i < N; i++) rules.push(`-A neutron-l3-agent-PREROUTING -d ${fipOf(i)}/32 -j DNAT --to-destination ${fixedOf(i)}`);
+  await nsRun(Cn, 'iptables-legacy-restore', [], { input: rules.join('\n') + '\nCOMMIT\n' });
+  rows.push(['iptables-legacy, 10,000 FIPs (one flow to the last FIP)', await load(one, 3), '', '']);
+  rows.push(['iptables-legacy, 10,000 FIPs (round robin over all FIPs)', await load(all, 3), '', '']);
+  return rows;
+}
+
+async function main(): Promise<void> {
+  if (process.argv[2] === 'control') {
+    console.log(JSON.stringify(await control()));
+    return;
+  }
+  const lab = new Lab();
+  try {
+    for (const ns of ['efn-bench-ext', 'efn-bench-c', 'efn-bench-vm']) await lab.ns(ns);
+    await lab.link('efn-bench-ext', 'eth0', '192.0.2.1/24', 'efn-bench-c', 'eth0', '192.0.2.2/24');
+    await lab.link('efn-bench-vm', 'eth0', '10.255.0.2/24', 'efn-bench-c', 'tapv', '10.255.0.1/24');
+    await nsRun('efn-bench-ext', 'ip', ['route', 'add', '100.64.0.0/10', 'via', '192.0.2.2']);
+    await nsRun('efn-bench-vm', 'ip', ['route', 'add', 'default', 'via', '10.255.0.1']);
+    const ctl = await new Promise<string>((resolve, reject) => {
+      const child = spawn('ip', ['netns', 'exec', 'efn-bench-c', process.execPath, SELF, 'control'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`control worker exited ${code}`))));
+    });
+    const control = JSON.parse(ctl) as Row[];
+    const data = await dataplane(lab);
+    const date = new Date().toISOString().slice(0, 10);
+    const [nftV, iptV] = await Promise.all([run('nft', ['--version']), run('iptables-legacy', ['--version'])]);
+    const md = [
+      `# NAT benchmark results`, '',
+      `${date} · ${hostname()} · ${cpus().length} × ${cpus()[0]?.model ?? '?'} · kernel ${release()} · Node ${process.version} · ${nftV.trim()} · ${iptV.trim()}`, '',
+      `Control plane, ${N.toLocaleString('en')} FIPs (single-change latencies p50 / p99; each change is one process spawn of the tool):`, '',
+      '| layout | install 10,000 FIPs, one transaction | one FIP change with 10,000 present | full resync, nothing to change |',
+      '|---|---|---|---|',
+      ...control.map((r) => `| ${r.join(' | ')} |`), '',
+      'Data plane: 64-byte UDP from the external namespace through the compute namespace (DNAT, policy routing) to the VM namespace, 3 s per run, conntrack flushed before each run; sender and sink are single Node processes (the sender is the bottleneck), so compare rows, not absolute numbers. Round robin: each FIP is a new conntrack flow on its first packet.', '',
+      '| layout | UDP |', '|---|---|',
+      ...data.map((r) => `| ${r[0]} | ${r[1]} |`), '',
+      'Reproduce: `npx tsc -p . && node dist/bench/nat/bench.js` as root (env NAT_BENCH_CHANGES, NAT_BENCH_IPT_CHANGES).', '',
+    ].join('\n');
+    process.stdout.write(md);
+    writeFileSync(fileURLToPath(new URL('../../../bench/nat/RESULTS.md', import.meta.url)), md);
+  } finally {
+    await lab.cleanup();
+  }
+}
+
+await main();

@@ -10,7 +10,8 @@ const V4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\
 
 function parseV4(s: string): bigint | undefined {
   if (!V4.test(s)) return undefined;
-  return s.split('.').reduce((acc, o) => (acc << 8n) | BigInt(Number(o)), 0n);
+  const o = s.split('.');
+  return BigInt(((Number(o[0]) * 256 + Number(o[1])) * 256 + Number(o[2])) * 256 + Number(o[3]));
 }
 
 function parseV6(s: string): bigint | undefined {
@@ -42,7 +43,10 @@ function parseV6(s: string): bigint | undefined {
 }
 
 export function formatIp(family: Family, v: bigint): string {
-  if (family === 4) return [24n, 16n, 8n, 0n].map((sh) => String((v >> sh) & 0xffn)).join('.');
+  if (family === 4) {
+    const n = Number(v);
+    return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  }
   const g: number[] = [];
   for (let i = 7; i >= 0; i--) g.push(Number((v >> BigInt(i * 16)) & 0xffffn));
   // RFC 5952 §4.2: compress the longest run (>= 2) of zero groups, the first one on a tie.
@@ -64,7 +68,7 @@ export function formatIp(family: Family, v: bigint): string {
 export function parseIp(s: unknown): Ip | undefined {
   if (typeof s !== 'string') return undefined;
   const v4 = parseV4(s);
-  if (v4 !== undefined) return { family: 4, value: v4, text: formatIp(4, v4) };
+  if (v4 !== undefined) return { family: 4, value: v4, text: s };
   const v6 = s.includes(':') ? parseV6(s) : undefined;
   if (v6 !== undefined) return { family: 6, value: v6, text: formatIp(6, v6) };
   return undefined;
@@ -91,20 +95,17 @@ export function prefixContains(p: Prefix, ip: Ip): boolean {
   return ip.value >> shift === p.base >> shift;
 }
 
-function inRange(ip: Ip, prefix: string): boolean {
-  const p = parsePrefix(prefix);
-  return p !== undefined && prefixContains(p, ip);
-}
+const NOT_UNICAST: Record<Family, Array<[Prefix, string]>> = {
+  4: ([['0.0.0.0/8', 'this-network (RFC 1122 §3.2.1.3)'], ['127.0.0.0/8', 'loopback (RFC 1122 §3.2.1.3)'],
+    ['169.254.0.0/16', 'link-local (RFC 3927)'], ['224.0.0.0/4', 'multicast (RFC 1112)'],
+    ['240.0.0.0/4', 'reserved or broadcast (RFC 1112 §4)']] as const).map(([p, why]) => [parsePrefix(p)!, why]),
+  6: ([['::/128', 'unspecified (RFC 4291 §2.5.2)'], ['::1/128', 'loopback (RFC 4291 §2.5.3)'],
+    ['fe80::/10', 'link-local (RFC 4291 §2.5.6)'], ['ff00::/8', 'multicast (RFC 4291 §2.7)'],
+    ['::ffff:0:0/96', 'IPv4-mapped (RFC 4291 §2.5.5.2)']] as const).map(([p, why]) => [parsePrefix(p)!, why]),
+};
 
 /** Why an address cannot be a unicast host address, or undefined when it can. */
 export function notUnicastReason(ip: Ip): string | undefined {
-  const checks: Array<[string, string]> = ip.family === 4
-    ? [['0.0.0.0/8', 'this-network (RFC 1122 §3.2.1.3)'], ['127.0.0.0/8', 'loopback (RFC 1122 §3.2.1.3)'],
-       ['169.254.0.0/16', 'link-local (RFC 3927)'], ['224.0.0.0/4', 'multicast (RFC 1112)'],
-       ['240.0.0.0/4', 'reserved or broadcast (RFC 1112 §4)']]
-    : [['::/128', 'unspecified (RFC 4291 §2.5.2)'], ['::1/128', 'loopback (RFC 4291 §2.5.3)'],
-       ['fe80::/10', 'link-local (RFC 4291 §2.5.6)'], ['ff00::/8', 'multicast (RFC 4291 §2.7)'],
-       ['::ffff:0:0/96', 'IPv4-mapped (RFC 4291 §2.5.5.2)']];
-  for (const [p, why] of checks) if (inRange(ip, p)) return why;
+  for (const [p, why] of NOT_UNICAST[ip.family]) if (prefixContains(p, ip)) return why;
   return undefined;
 }

@@ -328,6 +328,15 @@ export class EmbeddedKv implements KvBackend {
     return e ? { ...e } : undefined;
   }
 
+  async getMany(keys: string[]): Promise<Array<KvEntry | undefined>> {
+    this.check();
+    await this.barrier();
+    return keys.map((k) => {
+      const e = this.data.get(k);
+      return e ? { ...e } : undefined;
+    });
+  }
+
   async range(prefix: string): Promise<{ entries: KvEntry[]; revision: number }> {
     this.check();
     await this.barrier();

@@ -6,7 +6,7 @@
 // survives etcd restarts and member failures without losing or repeating events
 // (etcd3 alone resumes from the revision in the last response header, which can
 // run ahead of the events actually delivered while a watch is catching up).
-import { Etcd3, type IOptions, type Watcher } from 'etcd3';
+import { Etcd3, isRecoverableError, type IOptions, type Watcher } from 'etcd3';
 import { StoreError } from './errors.js';
 import type { KvBackend, KvCompare, KvEntry, KvEvent, KvLease, KvOp, KvTxnResult, KvWatchHandle } from './kv.js';
 import { MAX_TXN_OPS } from './kv.js';
@@ -33,6 +33,12 @@ interface RawKv {
   lease: string;
 }
 
+type FaultHandling = NonNullable<IOptions['faultHandling']>;
+
+function passThrough(): { execute<T>(fn: (ctx: { signal: AbortSignal }) => PromiseLike<T> | T): Promise<T> } {
+  return { execute: async (fn) => fn({ signal: new AbortController().signal }) };
+}
+
 interface Backoff {
   readonly duration: number;
   next(): Backoff;
@@ -41,6 +47,34 @@ interface Backoff {
 function backoff(initial: number, max: number): Backoff {
   const make = (d: number): Backoff => ({ duration: d, next: () => make(Math.min(max, d * 2)) });
   return { duration: initial, next: () => make(initial) };
+}
+
+/**
+ * Per-member circuit breaker used instead of etcd3's default: after `threshold`
+ * consecutive connection-level failures a member is skipped for `openMs` (calls go
+ * to the other members), then tried again; one more failure opens it again. No
+ * timers, so a closed client never keeps the process alive.
+ */
+function memberBreaker(threshold: number, openMs: number): { execute<T>(fn: (ctx: { signal: AbortSignal }) => PromiseLike<T> | T): Promise<T> } {
+  let failures = 0;
+  let openUntil = 0;
+  return {
+    async execute<T>(fn: (ctx: { signal: AbortSignal }) => PromiseLike<T> | T): Promise<T> {
+      if (Date.now() < openUntil) throw new StoreError('EF_STORE_UNAVAILABLE', 'etcd member skipped after repeated failures');
+      try {
+        const r = await fn({ signal: new AbortController().signal });
+        failures = 0;
+        openUntil = 0;
+        return r;
+      } catch (err) {
+        if (isRecoverableError(err as Error) && (++failures >= threshold || openUntil !== 0)) {
+          openUntil = Date.now() + openMs;
+          failures = 0;
+        }
+        throw err;
+      }
+    },
+  };
 }
 
 export class EtcdKv implements KvBackend {
@@ -57,7 +91,11 @@ export class EtcdKv implements KvBackend {
       hosts: o.endpoints,
       dialTimeout: o.dialTimeoutMs ?? 5000,
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + this.callTimeoutMs }),
-      faultHandling: { watchBackoff: backoff(b.initial, b.max) as unknown as NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']> },
+      faultHandling: {
+        watchBackoff: backoff(b.initial, b.max) as unknown as FaultHandling['watchBackoff'],
+        // One member: no breaker (nothing to fail over to). Several: skip a failing member for 1 s.
+        host: () => (o.endpoints.length > 1 ? memberBreaker(3, 1000) : passThrough()) as unknown as ReturnType<NonNullable<FaultHandling['host']>>,
+      },
     };
     this.client = new Etcd3(opts);
   }
@@ -75,6 +113,19 @@ export class EtcdKv implements KvBackend {
     const res = await this.call('get', () => this.client.kv.range({ key: Buffer.from(key) }));
     const kv = res.kvs[0] as RawKv | undefined;
     return kv ? toEntry(kv) : undefined;
+  }
+
+  async getMany(keys: string[]): Promise<Array<KvEntry | undefined>> {
+    if (keys.length === 0) return [];
+    if (keys.length === 1) return [await this.get(keys[0]!)];
+    if (keys.length > MAX_TXN_OPS) throw new StoreError('EF_STORE_TXN_TOO_LARGE', `at most ${MAX_TXN_OPS} keys per read`);
+    // A read-only transaction: every key at the same revision, one round trip.
+    const success = keys.map((k) => ({ request_range: { key: Buffer.from(k) } }));
+    const res = await this.call('read', () => this.client.kv.txn({ compare: [], success, failure: [] }));
+    return res.responses.map((r) => {
+      const kv = r.response_range.kvs[0] as RawKv | undefined;
+      return kv ? toEntry(kv) : undefined;
+    });
   }
 
   async range(prefix: string): Promise<{ entries: KvEntry[]; revision: number }> {
@@ -124,9 +175,10 @@ export class EtcdKv implements KvBackend {
         if (batch.length && !stopped) onEvents(batch);
         batch = [];
       };
+      const floor = delivered; // a response never splits one revision; anything ≤ floor was delivered before
       for (const ev of res.events) {
         const rev = Number(ev.kv.mod_revision);
-        if (delivered >= 0 && rev <= delivered) continue;
+        if (floor >= 0 && rev <= floor) continue;
         if (rev !== batchRev) {
           flush();
           batchRev = rev;

@@ -56,6 +56,8 @@ export interface KvLease {
 
 export interface KvBackend {
   get(key: string): Promise<KvEntry | undefined>;
+  /** Several keys read at one revision, in one round trip (at most 128). */
+  getMany(keys: string[]): Promise<Array<KvEntry | undefined>>;
   /** Every key under `prefix`, read at one revision. */
   range(prefix: string): Promise<{ entries: KvEntry[]; revision: number }>;
   /** All compares true → apply `ops` atomically in one revision; else nothing. */

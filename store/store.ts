@@ -310,18 +310,8 @@ class KvIntentStore implements IntentStore {
     });
     if (errors.length) throw validationError(errors);
 
-    // Current state of every touched object.
-    const olds = await Promise.all(planned.map((p) => this.kv.get(p.key)));
-    planned.forEach((p, i) => {
-      p.old = olds[i];
-      p.oldValue = p.old ? (JSON.parse(p.old.value) as IntentObject) : undefined;
-      const exp = p.op.expectRevision;
-      const cur = p.old?.modRevision ?? 0;
-      if (exp !== undefined && exp !== cur) throw conflict(p.kind, p.id, exp, cur);
-      if (p.op.op === 'delete' && exp !== undefined && exp !== 0 && !p.old) throw conflict(p.kind, p.id, exp, 0);
-    });
-
-    // Objects named by the new values: read them (or take them from this transaction).
+    // Current state of every touched object, and of the objects the new values name,
+    // read at one revision in one round trip.
     const overlay = new Map<string, IntentObject | null>();
     for (const p of planned) if (p.op.op !== 'check') overlay.set(p.key, p.newValue ?? null);
     const refKeys = new Map<string, { kind: Kind; id: string }>();
@@ -332,9 +322,20 @@ class KvIntentStore implements IntentStore {
         if (!overlay.has(k) && isValidId(r.id)) refKeys.set(k, r);
       }
     }
-    const refEntries = new Map<string, KvEntry | undefined>();
     const keys = [...refKeys.keys()];
-    (await Promise.all(keys.map((k) => this.kv.get(k)))).forEach((e, i) => refEntries.set(keys[i]!, e));
+    const read = await this.kv.getMany([...planned.map((p) => p.key), ...keys]);
+    const olds = read.slice(0, planned.length);
+    const refEntries = new Map<string, KvEntry | undefined>();
+    keys.forEach((k, i) => refEntries.set(k, read[planned.length + i]));
+    planned.forEach((p, i) => {
+      p.old = olds[i];
+      p.oldValue = p.old ? (JSON.parse(p.old.value) as IntentObject) : undefined;
+      const exp = p.op.expectRevision;
+      const cur = p.old?.modRevision ?? 0;
+      if (exp !== undefined && exp !== cur) throw conflict(p.kind, p.id, exp, cur);
+      if (p.op.op === 'delete' && exp !== undefined && exp !== 0 && !p.old) throw conflict(p.kind, p.id, exp, 0);
+    });
+
     const lookup = <K extends Kind>(kind: K, id: string): KindMap[K] | undefined => {
       const k = objectKey(kind, id);
       if (overlay.has(k)) return (overlay.get(k) ?? undefined) as KindMap[K] | undefined;
@@ -391,13 +392,13 @@ class KvIntentStore implements IntentStore {
 
   /** After a failed transaction: throw the caller's error if it is theirs, else return to retry. */
   private async diagnose(plan: Plan): Promise<void> {
-    const cur = await Promise.all(plan.ops.map((p) => this.kv.get(p.key)));
+    const read = await this.kv.getMany([...plan.ops.map((p) => p.key), ...plan.claims.map((c) => indexKey(c.key))]);
     plan.ops.forEach((p, i) => {
       const exp = p.op.expectRevision;
-      const now = cur[i]?.modRevision ?? 0;
+      const now = read[i]?.modRevision ?? 0;
       if (exp !== undefined && exp !== now) throw conflict(p.kind, p.id, exp, now);
     });
-    const held = await Promise.all(plan.claims.map((c) => this.kv.get(indexKey(c.key))));
+    const held = read.slice(plan.ops.length);
     const fields: FieldError[] = [];
     plan.claims.forEach((c, i) => {
       const h = held[i];
@@ -435,18 +436,21 @@ class KvIntentStore implements IntentStore {
       const lastEv = events[events.length - 1];
       if (lastEv) last = lastEv.revision;
     };
+    let w: IntentWatch | undefined;
+    let failed = false;
     const handle = await this.kv.watch(prefix, opts.fromRevision, onEvents, (err) => {
-      this.watches.delete(w);
+      failed = true;
+      if (w) this.watches.delete(w);
       if (onError) onError(err);
     });
-    const w: IntentWatch = {
+    w = {
       lastRevision: () => last,
       cancel: async () => {
-        this.watches.delete(w);
+        if (w) this.watches.delete(w);
         await handle.cancel();
       },
     };
-    this.watches.add(w);
+    if (!failed) this.watches.add(w);
     return w;
   }
 

@@ -83,7 +83,9 @@ export class EtcdMember {
     } catch {
       return;
     }
-    await Promise.race([this.exited, new Promise((r) => setTimeout(r, waitMs))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.exited, new Promise((r) => (timer = setTimeout(r, waitMs)))]);
+    clearTimeout(timer);
   }
 
   /** True when GET /health says so (needs a leader). */
@@ -113,9 +115,9 @@ export class EtcdMember {
     return { memberId: b.header.member_id, leader: b.leader };
   }
 
-  /** Stops the process and removes the data dir. */
+  /** Kills the process (nothing to keep) and removes the data dir. */
   async destroy(): Promise<void> {
-    await this.stopProcess();
+    await this.kill();
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

@@ -404,6 +404,8 @@ function connectOrActive(s: FsmState, e: FsmEvent, c: FsmConfig): StepResult {
     case 'TcpConnection_Valid':
     case 'Tcp_CR_Invalid':
       return stay(s, `${e.type}: nothing to do`);
+    case 'StableTimer_Expires':
+      return stay(s, 'stable timer ignored outside Established');
     case 'Tcp_CR_Acked':
     case 'TcpConnectionConfirmed':
       return tcpUp(s, c, e.type);
@@ -478,7 +480,7 @@ function common(s: FsmState, e: FsmEvent, c: FsmConfig): StepResult | undefined 
     case 'NotifMsg':
       return drop(s, c, e.type, received(e.notification), { counter: 'inc', received: e.notification });
     case 'StableTimer_Expires':
-      return stay(s, 'stable timer ignored outside Established');
+      return s.state === 'Established' ? undefined : stay(s, 'stable timer ignored outside Established');
     default:
       return undefined;
   }

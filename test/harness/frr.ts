@@ -12,9 +12,13 @@ export type FrrDaemon = 'zebra' | 'bgpd' | 'bfdd' | 'staticd';
 export interface FrrOptions {
   /** Full integrated config (frr.conf). `frrBgpConfig()` builds a typical one. */
   config: string;
-  /** Daemons to start; default zebra + bgpd (just bgpd with `noKernel`). */
+  /** Daemons to start; default zebra + bgpd. */
   daemons?: FrrDaemon[];
-  /** bgpd with `-n -Z`: no zebra, no kernel routes (control-plane only, faster). */
+  /**
+   * bgpd with `-n`: learned routes are not installed in the kernel (control-plane only, faster).
+   * zebra still runs: without it (`-Z`) FRR 8.4's nexthop tracking never finds the peer
+   * reachable and the session stays in Active, even with `disable-connected-check`.
+   */
   noKernel?: boolean;
   /** Instance name (`-N`); default: the namespace name. */
   name?: string;
@@ -58,7 +62,7 @@ export function haveFrr(): boolean {
 export async function startFrr(lab: Lab, ns: string, opts: FrrOptions): Promise<FrrHandle> {
   const name = opts.name ?? ns;
   const profile = opts.profile ?? 'datacenter';
-  const daemons: FrrDaemon[] = opts.daemons ?? (opts.noKernel ? ['bgpd'] : ['zebra', 'bgpd']);
+  const daemons: FrrDaemon[] = opts.daemons ?? ['zebra', 'bgpd'];
   const etcDir = `/etc/frr/${name}`;
   const runDir = `/var/run/frr/${name}`;
   rmSync(etcDir, { recursive: true, force: true });
@@ -94,7 +98,7 @@ export async function startFrr(lab: Lab, ns: string, opts: FrrOptions): Promise<
   const order: FrrDaemon[] = ['zebra', 'bgpd', 'staticd', 'bfdd'];
   for (const d of order.filter((x) => daemons.includes(x))) {
     const args = ['-N', name, '-F', profile, '-A', '127.0.0.1', '--log', 'stdout', '--log-level', 'warnings'];
-    if (d === 'bgpd' && opts.noKernel) args.push('-n', '-Z');
+    if (d === 'bgpd' && opts.noKernel) args.push('-n');
     const child = lab.spawn(ns, `${FRR_BIN}/${d}`, args);
     child.stdout?.on('data', (b) => (output = tail(output + `[${d}] ` + String(b))));
     child.stderr?.on('data', (b) => (output = tail(output + `[${d}] ` + String(b))));
@@ -167,7 +171,7 @@ export interface FrrBgpConfig {
   hostname?: string;
   /** Lines before `router bgp` (route-maps, prefix-lists, bfd profiles…). */
   before?: string[];
-  /** Lines inside `router bgp`, before the address families. */
+  /** Lines inside `router bgp`, before the neighbors (FRR wants e.g. `bgp graceful-restart` there). */
   bgp?: string[];
   /** Lines inside each address family (e.g. { 'ipv4 unicast': ['network 198.51.100.0/24'] }). */
   families?: Partial<Record<FrrFamily, string[]>>;
@@ -179,11 +183,11 @@ export interface FrrBgpConfig {
 export function frrBgpConfig(c: FrrBgpConfig): string {
   const L: string[] = ['frr defaults datacenter', `hostname ${c.hostname ?? 'frr'}`, 'log stdout warnings', ...(c.before ?? [])];
   L.push(`router bgp ${c.asn}`, ` bgp router-id ${c.routerId}`, ' no bgp ebgp-requires-policy', ' no bgp network import-check', ' no bgp default ipv4-unicast');
+  for (const l of c.bgp ?? []) L.push(` ${l}`);
   for (const n of c.neighbors) {
     L.push(` neighbor ${n.address} remote-as ${n.remoteAs}`);
     for (const o of n.options ?? []) L.push(` neighbor ${n.address} ${o}`);
   }
-  for (const l of c.bgp ?? []) L.push(` ${l}`);
   const fams = new Set<FrrFamily>(Object.keys(c.families ?? {}) as FrrFamily[]);
   for (const n of c.neighbors) for (const f of n.families ?? ['ipv4 unicast']) fams.add(f);
   for (const f of fams) {

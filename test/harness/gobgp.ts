@@ -81,6 +81,8 @@ export interface GobgpNeighbor {
   /** Families on which to send and receive multiple paths (RFC 7911). */
   addPath?: string[];
   passive?: boolean;
+  /** Graceful restart (RFC 4724) on every family; GoBGP then also sends End-of-RIB markers. */
+  gracefulRestart?: boolean;
 }
 
 /** Builds a gobgpd TOML config. */
@@ -91,8 +93,10 @@ export function gobgpConfig(c: { asn: number; routerId: string; neighbors: Gobgp
     L.push('', '[[neighbors]]', '  [neighbors.config]', `    neighbor-address = "${n.address}"`, `    peer-as = ${n.peerAs}`);
     L.push('  [neighbors.timers.config]', '    connect-retry = 1', '    hold-time = 9', '    keepalive-interval = 3');
     if (n.passive) L.push('  [neighbors.transport.config]', '    passive-mode = true');
+    if (n.gracefulRestart) L.push('  [neighbors.graceful-restart.config]', '    enabled = true', '    restart-time = 120');
     for (const f of n.families ?? ['ipv4-unicast']) {
       L.push('  [[neighbors.afi-safis]]', '    [neighbors.afi-safis.config]', `      afi-safi-name = "${f}"`);
+      if (n.gracefulRestart) L.push('    [neighbors.afi-safis.mp-graceful-restart.config]', '      enabled = true');
       if (n.addPath?.includes(f)) {
         L.push('    [neighbors.afi-safis.add-paths.config]', '      receive = true', '      send-max = 8');
       }

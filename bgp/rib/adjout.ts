@@ -32,10 +32,21 @@ export interface ExportSource {
   keys(family: Family): Iterator<string>;
 }
 
+/**
+ * Keys waiting to be sent with one attribute set (null: withdrawals), in arrival order.
+ * Entries are checked against `sent` when written, so a key that changed again since
+ * is skipped here and sent from the bucket of its newer state (no removal needed).
+ */
 class Bucket {
-  readonly entries = new Map<string, Nlri | undefined>();
+  keys: string[] = [];
+  nlris: Array<Nlri | undefined> = [];
+  pos = 0;
   bytes = 0;
   constructor(readonly attrs: AttrSet | null) {}
+
+  get empty(): boolean {
+    return this.pos >= this.keys.length;
+  }
 }
 
 const SEP = '\u0000';
@@ -196,43 +207,33 @@ export class AdjRibOut {
     if (want === undefined) {
       if (cur === undefined) return;
       fo.sent.delete(ck);
-      this.unbucket(fo, attrsOf(cur), ck);
       this.bucket(fo, null, ck, nlriOf(cur));
       table.release(attrsOf(cur));
       return;
     }
-    if (cur !== undefined && attrsOf(cur) === attrsOf(want) && nlriOf(cur) === nlriOf(want)) return;
     if (cur !== undefined) {
-      this.unbucket(fo, attrsOf(cur), ck);
+      if (attrsOf(cur) === attrsOf(want) && nlriOf(cur) === nlriOf(want)) return;
       table.release(attrsOf(cur));
-    } else this.unbucket(fo, null, ck);
+    }
     table.ref(attrsOf(want));
     fo.sent.set(ck, want);
     this.bucket(fo, attrsOf(want), ck, nlriOf(want));
   }
 
-  private size(fo: FamilyOut, ck: string, nlri: Nlri | undefined): number {
-    return nlriSize(fo.family, fo.addPath ? ck.slice(0, ck.indexOf(SEP)) : ck, nlri, fo.addPath);
-  }
-
   private bucket(fo: FamilyOut, attrs: AttrSet | null, ck: string, nlri: Nlri | undefined): void {
     let b = fo.buckets.get(attrs);
     if (!b) fo.buckets.set(attrs, (b = new Bucket(attrs)));
-    if (b.entries.has(ck)) return;
-    b.entries.set(ck, nlri);
-    const n = this.size(fo, ck, nlri);
+    b.keys.push(ck);
+    b.nlris.push(nlri);
+    const n = nlriSize(fo.family, fo.addPath ? ck.slice(0, ck.indexOf(SEP)) : ck, nlri, fo.addPath);
     b.bytes += n;
     fo.pendingBytes += n;
   }
 
-  private unbucket(fo: FamilyOut, attrs: AttrSet | null, ck: string): void {
-    const b = fo.buckets.get(attrs);
-    if (!b || !b.entries.has(ck)) return;
-    const n = this.size(fo, ck, b.entries.get(ck));
-    b.entries.delete(ck);
-    b.bytes -= n;
-    fo.pendingBytes -= n;
-    if (b.entries.size === 0) fo.buckets.delete(attrs);
+  /** Whether a bucket entry still says what should be sent for its key. */
+  private current(fo: FamilyOut, b: Bucket, ck: string): boolean {
+    const s = fo.sent.get(ck);
+    return b.attrs === null ? s === undefined : s !== undefined && attrsOf(s) === b.attrs;
   }
 
   /** Writes UPDATEs from buckets: only full ones unless `flush`. Returns the bytes written. */
@@ -243,34 +244,51 @@ export class AdjRibOut {
     const builder = fo.builder;
     for (const b of order) {
       const room = b.attrs ? builder.room(b.attrs) : builder.withdrawRoom();
-      while (b.entries.size > 0 && bytes < budget && (flush || b.bytes >= room)) {
+      while (!b.empty && bytes < budget && (flush || b.bytes >= room)) {
         if (b.attrs) builder.beginAnnounce(b.attrs);
         else builder.beginWithdraw();
-        for (const [ck, nlri] of b.entries) {
+        for (; b.pos < b.keys.length; b.pos++) {
+          const ck = b.keys[b.pos]!;
+          const nlri = b.nlris[b.pos];
           const before = builder.size;
-          const sep = fo.addPath ? ck.indexOf(SEP) : -1;
-          const key = sep < 0 ? ck : ck.slice(0, sep);
-          const pathId = sep < 0 ? undefined : Number(ck.slice(sep + 1));
-          if (!builder.add({ key, nlri, pathId })) {
-            if (builder.count === 0) throw new RangeError(`NLRI ${key} does not fit an UPDATE`);
-            break;
+          if (this.current(fo, b, ck)) {
+            const sep = fo.addPath ? ck.indexOf(SEP) : -1;
+            const key = sep < 0 ? ck : ck.slice(0, sep);
+            const pathId = sep < 0 ? undefined : Number(ck.slice(sep + 1));
+            if (!builder.add({ key, nlri, pathId })) {
+              if (builder.count === 0) throw new RangeError(`NLRI ${key} does not fit an UPDATE`);
+              break;
+            }
           }
-          const n = builder.size - before;
-          b.entries.delete(ck);
+          // Stale entries were counted when bucketed; account for them as if written.
+          const n = this.size(fo, ck, nlri, builder.size - before);
           b.bytes -= n;
           fo.pendingBytes -= n;
         }
-        const msg = builder.end();
-        out.push(msg);
-        bytes += msg.length;
-        this.stats.updates++;
-        if (b.attrs) this.stats.prefixes += builder.count;
-        else this.stats.withdrawals += builder.count;
+        if (builder.count > 0) {
+          const msg = builder.end();
+          out.push(msg);
+          bytes += msg.length;
+          this.stats.updates++;
+          if (b.attrs) this.stats.prefixes += builder.count;
+          else this.stats.withdrawals += builder.count;
+        }
       }
-      if (b.entries.size === 0) fo.buckets.delete(b.attrs);
+      if (b.empty) {
+        fo.pendingBytes -= b.bytes;
+        fo.buckets.delete(b.attrs);
+      } else if (b.pos > 4096 && b.pos * 2 > b.keys.length) {
+        b.keys = b.keys.slice(b.pos);
+        b.nlris = b.nlris.slice(b.pos);
+        b.pos = 0;
+      }
       if (bytes >= budget) break;
     }
     return bytes;
+  }
+
+  private size(fo: FamilyOut, ck: string, nlri: Nlri | undefined, written: number): number {
+    return written > 0 ? written : nlriSize(fo.family, fo.addPath ? ck.slice(0, ck.indexOf(SEP)) : ck, nlri, fo.addPath);
   }
 
   /** Forgets everything (session down): releases the attribute sets held. */

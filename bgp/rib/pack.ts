@@ -69,7 +69,8 @@ export function attrBlock(set: AttrSet, family: Family, ctx: CodecContext): { bl
 /** Encoded NLRI size in octets (add-path adds 4). */
 export function nlriSize(family: Family, key: string, nlri: Nlri | undefined, addPath: boolean): number {
   if (nlri === undefined && isPlainFamily(family)) {
-    const len = Number(key.slice(key.lastIndexOf('/') + 1));
+    let len = 0;
+    for (let i = key.lastIndexOf('/') + 1; i < key.length; i++) len = len * 10 + key.charCodeAt(i) - 48;
     return 1 + ((len + 7) >> 3) + (addPath ? 4 : 0);
   }
   scratch.reset();

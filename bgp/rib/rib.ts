@@ -125,17 +125,40 @@ export class Peer implements DecisionSource {
   }
 }
 
-/** One path in the Loc-RIB (read-only outside the RIB). */
+/** Path ID and NLRI of a path, present only when either is needed (add-path, non-plain families). */
+interface PathExt {
+  pathId: number;
+  nlri: Nlri | undefined;
+}
+
+/** One path in the Loc-RIB (read-only outside the RIB). Five fields: a million of them are most of the RIB's memory. */
 export class RibPath {
+  ext: PathExt | undefined;
+
   constructor(
     public source: Peer,
     public attrs: AttrSet,
-    public pathId: number,
-    /** The NLRI without path ID, for families whose key does not rebuild it. */
-    public nlri: Nlri | undefined,
+    pathId: number,
+    nlri: Nlri | undefined,
     public flags: number,
     public next: RibPath | undefined,
-  ) {}
+  ) {
+    this.ext = pathId !== 0 || nlri !== undefined ? { pathId, nlri } : undefined;
+  }
+
+  get pathId(): number {
+    return this.ext === undefined ? 0 : this.ext.pathId;
+  }
+
+  /** The NLRI without path ID, for families whose key does not rebuild it. */
+  get nlri(): Nlri | undefined {
+    return this.ext?.nlri;
+  }
+
+  set nlri(n: Nlri | undefined) {
+    if (this.ext) this.ext.nlri = n;
+    else if (n !== undefined) this.ext = { pathId: 0, nlri: n };
+  }
 
   get stale(): boolean {
     return (this.flags & STALE) !== 0;
@@ -734,11 +757,30 @@ export class Rib {
     return out;
   }
 
+  /** Last export computed (most consecutive routes share source, attributes and rule). */
+  private memo = { attrs: undefined as AttrSet | undefined, src: undefined as Peer | undefined, target: undefined as Peer | undefined, fam: -1, rule: 0, epoch: 0, result: null as AttrSet | null };
+
   /** The attributes `path` is advertised to `target` with, or null when it is not advertised (RFC 4271 §9.1.3). */
   private exportPath(path: RibPath, target: Peer, fam: FamilyTable, key: string): AttrSet | null {
     const src = path.source;
     if (src === target) return null; // never back to the peer it came from
     const a = path.attrs;
+    const pol = target.exportPolicy;
+    const rule = pol && pol.usesPrefix ? pol.match({ family: fam.family, prefix: prefixOf(fam.family, key, path.nlri), attrs: a.attrs, communities: a.communities }) : -2;
+    const m = this.memo;
+    if (m.attrs === a && m.src === src && m.target === target && m.fam === fam.index && m.rule === rule && m.epoch === this.table.epoch && a.cache !== undefined) return m.result;
+    const result = this.exportUncached(a, src, target, fam, rule);
+    m.attrs = a;
+    m.src = src;
+    m.target = target;
+    m.fam = fam.index;
+    m.rule = rule;
+    m.epoch = this.table.epoch;
+    m.result = result;
+    return result;
+  }
+
+  private exportUncached(a: AttrSet, src: Peer, target: Peer, fam: FamilyTable, rule: number): AttrSet | null {
     // RFC 4456 §6: iBGP-learned routes go to iBGP peers only through a reflector.
     if (src.kind === 'ibgp' && target.kind === 'ibgp' && !src.config.routeReflectorClient && !target.config.routeReflectorClient) return null;
     // RFC 1997 well-known communities.
@@ -746,8 +788,6 @@ export class Rib {
       if (a.hasCommunity('NO_ADVERTISE')) return null;
       if (target.kind === 'ebgp' && (a.hasCommunity('NO_EXPORT') || a.hasCommunity('NO_EXPORT_SUBCONFED'))) return null;
     }
-    const pol = target.exportPolicy;
-    const rule = pol && pol.usesPrefix ? pol.match({ family: fam.family, prefix: prefixOf(fam.family, key, path.nlri), attrs: a.attrs, communities: a.communities }) : -2;
     const cacheKey = (((target.index * 65536 + src.index) * 64 + fam.index) * 4096 + rule + 2) * 2 + 1;
     return this.derived(a, cacheKey, () => this.exportAttrs(a, src, target, fam.family, rule), () => this.exportNextHop(a, target, fam.family));
   }

@@ -283,7 +283,8 @@ export class Session extends EventEmitter<SessionEvents> {
   private drain: { promise: Promise<void>; resolve: () => void } | undefined;
   /** Sockets not yet closed, ours or refused ones; stop() resolves when it is empty. */
   private readonly live = new Set<SocketLike>();
-  private stopWaiters: Array<() => void> = [];
+  /** stop() callers, each waiting for the sockets that were open when it was called. */
+  private stopWaiters: Array<{ sockets: Set<SocketLike>; resolve: () => void }> = [];
 
   constructor(options: SessionOptions, deps: SessionDeps = {}) {
     super();
@@ -357,7 +358,7 @@ export class Session extends EventEmitter<SessionEvents> {
     let data = o.data;
     if (!data && o.message !== undefined && code === 6 && (subcode === 2 || subcode === 4)) data = shutdownData(o.message);
     const notification: NotificationSpec = { code, subcode, data, message: o.message };
-    const done = new Promise<void>((resolve) => this.stopWaiters.push(resolve));
+    const done = new Promise<void>((resolve) => this.stopWaiters.push({ sockets: new Set(this.live), resolve }));
     if (this.second) this.retire(this.second, { type: 'ManualStop', notification });
     this.enqueue(this.main, { type: o.restart ? 'AutomaticStop' : 'ManualStop', notification });
     this.settleStop();
@@ -499,7 +500,7 @@ export class Session extends EventEmitter<SessionEvents> {
       this.discardMachine(second);
       this.second = undefined;
     } else if (m === this.main && !this.main.conn && second.conn) {
-      this.promote(second, 'the second connection takes over');
+      this.promote(second, this.main.fsm.state, 'the second connection takes over');
     }
   }
 
@@ -685,10 +686,11 @@ export class Session extends EventEmitter<SessionEvents> {
     const other = m === this.main ? this.second : this.main;
     if (other?.conn?.connected && other.fsm.state !== 'Idle') {
       const mainUp = this.main.fsm.state === 'Established';
+      const before = this.main.fsm.state;
       if (mainUp && m === this.second && !this.options.collisionDetectEstablished) {
         // RFC 4724 §4.2: a graceful-restart peer reconnecting means its old session is gone.
         this.retire(this.main, { type: 'TcpConnectionFails', reason: 'peer reconnected (graceful restart)' });
-        this.promote(m, 'peer reconnected: graceful restart takeover');
+        this.promote(m, before, 'peer reconnected: graceful restart takeover');
       } else {
         const cap = open.parameters.flatMap((p) => (p.type === 'capabilities' ? p.capabilities : [])).find((c) => c.type === '4-octet-as');
         const remoteAs = cap?.type === '4-octet-as' ? cap.asn : open.myAs;
@@ -700,7 +702,7 @@ export class Session extends EventEmitter<SessionEvents> {
         this.log.info({ peer: this.options.peerAddress, keep: loser === m ? oDir : mDir, localId: this.options.routerId, remoteId: open.bgpIdentifier }, 'connection collision');
         if (loser === this.main) {
           this.retire(this.main, { type: 'OpenCollisionDump' });
-          this.promote(this.second!, `connection collision: kept the ${this.second!.conn?.direction} connection`);
+          this.promote(this.second!, before, `connection collision: kept the ${this.second!.conn?.direction} connection`);
         } else {
           this.retire(loser, { type: 'OpenCollisionDump' });
           if (loser === this.second) this.second = undefined;
@@ -725,13 +727,13 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   /** `second` becomes the main machine (the old main is already retired or lost its socket). */
-  private promote(second: Machine, reason: string): void {
+  private promote(second: Machine, from: SessionState, reason: string): void {
     const old = this.main;
     if (!old.dead) this.discardMachine(old);
     this.main = second;
     this.second = undefined;
     this.resolveDrain();
-    if (old.fsm.state !== second.fsm.state) this.recordChange(old.fsm.state, second.fsm.state, reason);
+    if (from !== second.fsm.state) this.recordChange(from, second.fsm.state, reason);
   }
 
   private discardMachine(m: Machine): void {
@@ -767,6 +769,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.live.add(socket);
     socket.on('close', () => {
       this.live.delete(socket);
+      for (const w of this.stopWaiters) w.sockets.delete(socket);
       this.settleStop();
     });
   }
@@ -815,10 +818,10 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   private settleStop(): void {
-    if (!this.stopWaiters.length || this.live.size > 0) return;
-    const w = this.stopWaiters;
-    this.stopWaiters = [];
-    for (const r of w) r();
+    const done = this.stopWaiters.filter((w) => w.sockets.size === 0);
+    if (!done.length) return;
+    this.stopWaiters = this.stopWaiters.filter((w) => w.sockets.size > 0);
+    for (const w of done) w.resolve();
   }
 
   // ---------------------------------------------------------------- timers

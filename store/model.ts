@@ -424,7 +424,7 @@ function parseChassis(input: Record<string, unknown>): ParseResult<Chassis> {
     if (!p.ok) r.errors.push({ field: path, message: p.message });
     return p.ok ? p.value.text : undefined;
   }, { dflt: [], max: 64 });
-  dupes(snatAddresses, 'snatAddresses', r.errors);
+  dupes(rawList(input['snatAddresses']).map((v) => canonicalOf(v)), 'snatAddresses', r.errors);
   const asnErr = asnProblem(input['localAsn']);
   if (asnErr) r.fail('localAsn', asnErr);
   let routerId: string | undefined;
@@ -436,7 +436,7 @@ function parseChassis(input: Record<string, unknown>): ParseResult<Chassis> {
     r.fail('routerId', 'is required when uplinkIp is IPv6 (the BGP identifier is 32 bits, RFC 4271 §4.2)');
   }
   const neighbors = r.array('bgpNeighbors', (v, path) => readNeighbor(v, path, r.errors), { dflt: [], max: 64 });
-  dupes(neighbors.map((n) => n.address), 'bgpNeighbors', r.errors, 'address');
+  dupes(rawList(input['bgpNeighbors']).map((n) => canonicalOf(isPlainObject(n) ? n['address'] : undefined)), 'bgpNeighbors', r.errors, 'address');
   if (r.errors.length) return { ok: false, errors: r.errors };
   return {
     ok: true,
@@ -476,7 +476,7 @@ function parseNetwork(input: Record<string, unknown>): ParseResult<ExternalNetwo
       }
       if (gatewayIp) {
         const g = parseIp(gatewayIp);
-        if (g.ok && g.value.value >= s.value && g.value.value <= e.value) pr.fail('start', `the pool ${s.text}-${e.text} contains the gateway ${gatewayIp}`);
+        if (g.ok && g.value.value >= s.value && g.value.value <= e.value) pr.errors.push({ field: path, message: `the pool ${s.text}-${e.text} contains the gateway ${gatewayIp}` });
       }
       if (!pr.errors.length) ranges.push({ start: s.value, end: e.value, path });
     }
@@ -630,9 +630,20 @@ export function parseObject<K extends Kind>(kind: K, input: unknown): ParseResul
   return PARSERS[kind](input);
 }
 
-function dupes(values: string[], field: string, errors: FieldError[], sub?: string): void {
+function rawList(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+function canonicalOf(v: unknown): string | undefined {
+  const p = parseIp(v);
+  return p.ok ? p.value.text : undefined;
+}
+
+/** Reports repeated values by their position in the input (undefined entries were invalid and are skipped). */
+function dupes(values: Array<string | undefined>, field: string, errors: FieldError[], sub?: string): void {
   const seen = new Map<string, number>();
   values.forEach((v, i) => {
+    if (v === undefined) return;
     const j = seen.get(v);
     if (j !== undefined) errors.push({ field: `${field}[${i}]${sub ? `.${sub}` : ''}`, message: `${v} repeats ${field}[${j}]` });
     else seen.set(v, i);

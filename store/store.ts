@@ -468,9 +468,8 @@ class KvIntentStore implements IntentStore {
     if (req.address !== undefined) return this.put('floatingip', { ...base, address: req.address }, { expectRevision: 0 });
     if (!isValidId(req.network)) throw validationError([{ field: 'network', message: 'must be a valid id' }]);
     for (let attempt = 0; attempt < this.maxAllocationAttempts; attempt++) {
-      const net = await this.get('network', req.network);
+      const [net, used] = await Promise.all([this.get('network', req.network), this.usedAddresses(req.network)]);
       if (!net) throw validationError([{ field: 'network', message: `network ${req.network} does not exist` }]);
-      const used = await this.usedAddresses(req.network);
       const address = pickFreeAddress(net.value, used, this.random);
       if (!address) {
         throw new StoreError('EF_STORE_POOL_EXHAUSTED', `network ${req.network} has no free address left: all ${poolSize(net.value)} addresses of its pools are allocated`, {

@@ -12,6 +12,9 @@ import type { KvBackend, KvCompare, KvEntry, KvEvent, KvLease, KvOp, KvTxnResult
 import { MAX_TXN_OPS } from './kv.js';
 import { createIntentStore, type IntentStore, type IntentStoreOptions } from './store.js';
 
+/** Keys per range page: ~2,000 intent objects stay far below gRPC's 4 MiB message cap. */
+const RANGE_PAGE = 2000;
+
 export interface EtcdOptions {
   /** e.g. ['http://127.0.0.1:2379']; several members of one cluster for failover. */
   endpoints: string[];
@@ -128,10 +131,21 @@ export class EtcdKv implements KvBackend {
     });
   }
 
+  /** Pages through the prefix (gRPC messages are capped at 4 MiB), every page at the first page's revision. */
   async range(prefix: string): Promise<{ entries: KvEntry[]; revision: number }> {
-    const k = Buffer.from(prefix);
-    const res = await this.call('range', () => this.client.kv.range({ key: k, range_end: prefixEnd(k) }));
-    return { entries: (res.kvs as RawKv[]).map(toEntry), revision: Number(res.header.revision) };
+    const end = prefixEnd(Buffer.from(prefix));
+    const entries: KvEntry[] = [];
+    let key = Buffer.from(prefix);
+    let revision: string | undefined;
+    for (;;) {
+      const res = await this.call('range', () => this.client.kv.range({ key, range_end: end, limit: RANGE_PAGE, ...(revision ? { revision } : {}) }));
+      revision ??= res.header.revision;
+      const kvs = res.kvs as RawKv[];
+      entries.push(...kvs.map(toEntry));
+      if (!res.more || kvs.length === 0) break;
+      key = Buffer.concat([kvs[kvs.length - 1]!.key, Buffer.from([0])]);
+    }
+    return { entries, revision: Number(revision) };
   }
 
   async txn(compares: KvCompare[], ops: KvOp[]): Promise<KvTxnResult> {
@@ -289,12 +303,18 @@ export class EtcdKv implements KvBackend {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled([...this.watchers].map((w) => w.cancel()));
+    // Cancelling asks etcd; if it is gone, do not wait for an answer that never comes.
+    await Promise.allSettled([...this.watchers].map((w) => withTimeout(w.cancel(), 1000)));
     this.watchers.clear();
     for (const l of this.leases) l.release();
     this.leases.clear();
     this.client.close();
   }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let t: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([p, new Promise<undefined>((r) => (t = setTimeout(() => r(undefined), ms)))]).finally(() => clearTimeout(t));
 }
 
 function toEntry(kv: RawKv): KvEntry {

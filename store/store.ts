@@ -228,6 +228,9 @@ class KvIntentStore implements IntentStore {
       if (!cur) throw new StoreError('EF_STORE_NOT_FOUND', `${kind} ${id} does not exist`);
       const next = mutate(structuredClone(cur.value));
       if (idOf(kind, next) !== id) throw validationError([{ field: kind === 'chassis' ? 'name' : 'id', message: `an update cannot change the id (${id})` }]);
+      // Nothing changed: no write, no new revision (agents call this for status on every reconcile).
+      const normalized = parseObject(kind, next);
+      if (normalized.ok && JSON.stringify(normalized.value) === JSON.stringify(cur.value)) return cur;
       try {
         return await this.put(kind, next, { expectRevision: cur.modRevision });
       } catch (err) {
@@ -520,7 +523,8 @@ class KvIntentStore implements IntentStore {
     if (this.closed) return;
     this.closed = true;
     await Promise.allSettled([...this.watches].map((w) => w.cancel()));
-    await Promise.allSettled([...this.registrations].map((r) => r.revoke()));
+    // Revoke so the record goes at once; if the backend is unreachable, the lease expires on its own.
+    await Promise.allSettled([...this.registrations].map((r) => withTimeout(r.revoke(), 2000)));
     await this.kv.close();
   }
 }
@@ -599,6 +603,11 @@ class Registration implements ChassisRegistration {
   onRenewed(cb: (id: string) => void): void {
     this.renewedCbs.push(cb);
   }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let t: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([p, new Promise<undefined>((r) => (t = setTimeout(() => r(undefined), ms)))]).finally(() => clearTimeout(t));
 }
 
 function toStored<K extends Kind>(kind: K, id: string, e: KvEntry): Stored<K> {

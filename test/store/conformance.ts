@@ -77,6 +77,8 @@ export function storeConformance(d: DriverUnderTest): void {
       assert.ok(list.revision >= b.modRevision);
       const u = await s.update('tenant', id, (t) => ({ ...t, name: 'renamed' }));
       assert.equal(u.value.name, 'renamed');
+      // An update that changes nothing writes nothing.
+      assert.equal((await s.update('tenant', id, (t) => ({ ...t }))).modRevision, u.modRevision);
       await rejects(s.delete('tenant', id, { expectRevision: b.modRevision }), 'EF_STORE_CONFLICT');
       assert.equal(await s.delete('tenant', id, { expectRevision: u.modRevision }), true);
       assert.equal(await s.get('tenant', id), undefined);

@@ -1,6 +1,6 @@
 // The etcd driver against a real etcd 3.4 on loopback (daemon): the shared
 // conformance suite, and watches that resume without loss or duplicates after etcd
-// is killed and restarted under them. Ports 24379/24390 and 24380/24391.
+// is killed and restarted under them, and paged listing. Ports 24379/24390, 24380/24391, 24385/24396.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { openEtcdStore, type IntentEvent, type IntentStore } from '../../store/index.js';
@@ -32,6 +32,22 @@ storeConformance({
 });
 
 describe('etcd driver (daemon: etcd-server on loopback)', { skip: ETCD_SKIP }, () => {
+  test('list pages through more keys than one range page, at one revision', async (t) => {
+    const e = await startEtcd({ clientPort: 24385, peerPort: 24396 });
+    const s = openEtcdStore({ endpoints: [e.endpoint] });
+    t.after(async () => {
+      await s.close();
+      await e.destroy();
+    });
+    for (let b = 0; b < 25; b++) {
+      await s.txn(Array.from({ length: 100 }, (_, i) => ({ op: 'put' as const, kind: 'tenant' as const, value: { id: `pg-${b}-${i}`, subnets: ['10.0.0.0/24'] } })));
+    }
+    const { items, revision } = await s.list('tenant');
+    assert.equal(items.length, 2500);
+    assert.equal(new Set(items.map((i) => i.id)).size, 2500);
+    assert.equal(revision, await s.revision());
+  });
+
   test('a watch resumes after etcd is killed and restarted, without loss or duplicates', async (t) => {
     const e = await startEtcd({ clientPort: 24380, peerPort: 24391 });
     const watcherClient = openEtcdStore({ endpoints: [e.endpoint], watchBackoffMs: { initial: 100, max: 500 } });

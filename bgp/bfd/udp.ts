@@ -150,8 +150,6 @@ export class BfdPeerSession extends EventEmitter {
   private detectTimer: unknown = null;
   private detectArmedAt: number | null = null;
   private closed = false;
-  private pendingSends = 0;
-  private drained: (() => void) | undefined;
 
   /** @internal created by BfdManager.add */
   constructor(
@@ -166,6 +164,9 @@ export class BfdPeerSession extends EventEmitter {
     super();
     this.peer = cfg.peer;
     this.local = cfg.local;
+    socket.on('error', () => {
+      this.counters.txErrors++;
+    });
     const r = createSession(
       { localDiscr, desiredMinTx: Math.round(cfg.minTx * 1000), requiredMinRx: Math.round(cfg.minRx * 1000), detectMult: cfg.multiplier, sendOnStateChange },
       clock.now(),
@@ -255,15 +256,8 @@ export class BfdPeerSession extends EventEmitter {
     this.closed = true;
     this.arm('tx', null);
     this.arm('detect', null);
-    if (this.pendingSends > 0) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 200);
-        this.drained = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-    }
+    // Sends normally complete synchronously (uv_udp_try_send); wait for any that queued.
+    for (let i = 0; i < 200 && this.socket.getSendQueueCount() > 0; i++) await new Promise((r) => setTimeout(r, 1));
     await new Promise<void>((resolve) => {
       try {
         this.socket.close(() => resolve());
@@ -328,14 +322,10 @@ export class BfdPeerSession extends EventEmitter {
     this.counters.txPackets++;
     if (reason === 'final') this.counters.finalsSent++;
     try {
-      this.pendingSends++;
-      this.socket.send(buf, this.port, this.peer, (err) => {
-        this.pendingSends--;
-        if (err) this.counters.txErrors++;
-        if (this.pendingSends === 0) this.drained?.();
-      });
+      // No callback: errors arrive as the socket's 'error' event (counted there), and the
+      // per-packet callback and its tick are saved.
+      this.socket.send(buf);
     } catch {
-      this.pendingSends--;
       this.counters.txErrors++;
     }
   }
@@ -426,7 +416,7 @@ export class BfdManager extends EventEmitter {
     await this.acquireRx(local);
     let tx: dgram.Socket;
     try {
-      tx = await this.openTx(local);
+      tx = await this.openTx(local, peer);
     } catch (err) {
       this.releaseRx(local);
       throw err;
@@ -519,7 +509,7 @@ export class BfdManager extends EventEmitter {
   }
 
   /** RFC 5881 §4: source port in 49152–65535, the same for the whole session, unique per session. */
-  private async openTx(local: string): Promise<dgram.Socket> {
+  private async openTx(local: string, peer: string): Promise<dgram.Socket> {
     const span = BFD_SRC_PORT_MAX - BFD_SRC_PORT_MIN + 1;
     let lastErr: unknown;
     for (let i = 0; i < 64; i++) {
@@ -541,8 +531,16 @@ export class BfdManager extends EventEmitter {
       }
       // RFC 5881 §5: TTL (IPv4) / Hop Limit (IPv6) 255 on every packet we send.
       socket.setTTL(255);
-      socket.on('error', () => {
-        /* send errors are counted in the send callback */
+      // Connected: no per-packet address parsing or route lookup (halves our send cost).
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.connect(this.port, peer, () => {
+          socket.off('error', reject);
+          resolve();
+        });
+      }).catch((err) => {
+        socket.close();
+        throw err;
       });
       // Anything sent to our source port is not BFD control traffic; drain and ignore it.
       socket.on('message', () => {});

@@ -16,6 +16,7 @@ export interface ChildEvent {
   diag?: number;
   diagName?: string;
   remoteAdminDown?: boolean;
+  remoteState?: string;
 }
 
 export interface BfdChild {
@@ -39,8 +40,9 @@ const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
 /** CLOCK_MONOTONIC in ms, comparable with the child's `mono`. */
 export const mono = (): number => Number(process.hrtime.bigint()) / 1e6;
 
-export async function startBfdChild(lab: Lab, ns: string, env: Record<string, string> = {}): Promise<BfdChild> {
-  const child: ChildProcess = lab.spawn(ns, 'env', [...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, '--enable-source-maps', CHILD]);
+/** `nodeArgs` e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/x'] to profile the child. */
+export async function startBfdChild(lab: Lab, ns: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<BfdChild> {
+  const child: ChildProcess = lab.spawn(ns, 'env', [...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, '--enable-source-maps', ...nodeArgs, CHILD]);
   if (child.pid === undefined) throw new Error('could not start the BFD child');
   lab.trackPid(child.pid);
   const events: ChildEvent[] = [];

@@ -6,7 +6,7 @@
 // namespace at 1 and at 10,000 FIPs, for both layouts.
 import { spawn } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
-import { cpus, hostname, release, tmpdir } from 'node:os';
+import { cpus, hostname, loadavg, release, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Lab, nsRun, run, waitFor } from '../../test/harness/netns.js';
 import { NatManager, processRunner, type NatDesired } from '../../nat/index.js';
@@ -129,14 +129,15 @@ async function dataplane(lab: Lab): Promise<Row[]> {
   const rows: Row[] = [];
   const nat = new NatManager({ externalInterface: 'eth0', netns: Cn, onWarning: () => undefined });
   await nat.adopt();
-  await nsRun(Cn, 'ip', ['route', 'add', '10.0.0.0/16', 'dev', 'tapv', 'table', '10001']);
+  // Via the VM's address: one neighbour entry, not 10,000 (gc_thresh3 is 1024).
+  await nsRun(Cn, 'ip', ['route', 'add', '10.0.0.0/16', 'via', '10.255.0.2', 'dev', 'tapv', 'table', '10001']);
   await nat.reconcile({ ...desired(0), fips: [{ fip: fipOf(N - 1), tenant: 'bench', fixedIp: fixedOf(N - 1) }] });
   rows.push(['nftables maps, 1 FIP', await load(one, 3), '', '']);
   await nat.reconcile(desired(N));
   rows.push(['nftables maps, 10,000 FIPs (one flow to the last FIP)', await load(one, 3), '', '']);
   rows.push(['nftables maps, 10,000 FIPs (round robin over all FIPs)', await load(all, 3), '', '']);
   await nsRun(Cn, 'nft', ['delete', 'table', 'inet', 'edgeflow']);
-  await nsRun(Cn, 'ip', ['route', 'add', '10.0.0.0/16', 'dev', 'tapv']);
+  await nsRun(Cn, 'ip', ['route', 'add', '10.0.0.0/16', 'via', '10.255.0.2', 'dev', 'tapv']);
   const rules = ['*nat', ':neutron-l3-agent-PREROUTING - [0:0]', '-A PREROUTING -j neutron-l3-agent-PREROUTING'];
   for (let i = 0; i < N; i++) rules.push(`-A neutron-l3-agent-PREROUTING -d ${fipOf(i)}/32 -j DNAT --to-destination ${fixedOf(i)}`);
   await nsRun(Cn, 'iptables-legacy-restore', [], { input: rules.join('\n') + '\nCOMMIT\n' });
@@ -157,6 +158,9 @@ async function main(): Promise<void> {
     await lab.link('efn-bench-vm', 'eth0', '10.255.0.2/24', 'efn-bench-c', 'tapv', '10.255.0.1/24');
     await nsRun('efn-bench-ext', 'ip', ['route', 'add', '100.64.0.0/10', 'via', '192.0.2.2']);
     await nsRun('efn-bench-vm', 'ip', ['route', 'add', 'default', 'via', '10.255.0.1']);
+    const load0 = loadavg()[0]!.toFixed(1);
+    const spawnMs: number[] = [];
+    for (let i = 0; i < 20; i++) spawnMs.push(await timed(() => processRunner()('true', [])));
     const ctl = await new Promise<string>((resolve, reject) => {
       const child = spawn('ip', ['netns', 'exec', 'efn-bench-c', process.execPath, SELF, 'control'], { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
@@ -170,6 +174,7 @@ async function main(): Promise<void> {
     const md = [
       `# NAT benchmark results`, '',
       `${date} · ${hostname()} · ${cpus().length} × ${cpus()[0]?.model ?? '?'} · kernel ${release()} · Node ${process.version} · ${nftV.trim()} · ${iptV.trim()}`, '',
+      `Machine load while measuring: load average ${load0} at start, ${loadavg()[0]!.toFixed(1)} at the end; spawning \`true\` took p50 ${pct(spawnMs, 50).toFixed(1)} ms (every nft/ip/iptables call pays this). Numbers taken on a loaded machine are upper bounds.`, '',
       `Control plane, ${N.toLocaleString('en')} FIPs (single-change latencies p50 / p99; each change is one process spawn of the tool):`, '',
       '| layout | install 10,000 FIPs, one transaction | one FIP change with 10,000 present | full resync, nothing to change |',
       '|---|---|---|---|',

@@ -337,6 +337,21 @@ export class EmbeddedKv implements KvBackend {
     });
   }
 
+  async read(keys: string[], prefixes: string[]): Promise<{ values: Array<KvEntry | undefined>; ranges: KvEntry[][]; revision: number }> {
+    this.check();
+    await this.barrier();
+    const values = keys.map((k) => {
+      const e = this.data.get(k);
+      return e ? { ...e } : undefined;
+    });
+    const ranges = prefixes.map((p) => {
+      const out: KvEntry[] = [];
+      for (const e of this.data.values()) if (e.key.startsWith(p)) out.push({ ...e });
+      return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    });
+    return { values, ranges, revision: this.rev };
+  }
+
   async range(prefix: string): Promise<{ entries: KvEntry[]; revision: number }> {
     this.check();
     await this.barrier();

@@ -131,6 +131,20 @@ export class EtcdKv implements KvBackend {
     });
   }
 
+  async read(keys: string[], prefixes: string[]): Promise<{ values: Array<KvEntry | undefined>; ranges: KvEntry[][]; revision: number }> {
+    if (keys.length + prefixes.length > MAX_TXN_OPS) throw new StoreError('EF_STORE_TXN_TOO_LARGE', `at most ${MAX_TXN_OPS} keys and prefixes per read`);
+    const success = [
+      ...keys.map((k) => ({ request_range: { key: Buffer.from(k) } })),
+      ...prefixes.map((p) => {
+        const key = Buffer.from(p);
+        return { request_range: { key, range_end: prefixEnd(key) } };
+      }),
+    ];
+    const res = await this.call('read', () => this.client.kv.txn({ compare: [], success, failure: [] }));
+    const all = res.responses.map((r) => (r.response_range.kvs as RawKv[]).map(toEntry));
+    return { values: all.slice(0, keys.length).map((x) => x[0]), ranges: all.slice(keys.length), revision: Number(res.header.revision) };
+  }
+
   /** Pages through the prefix (gRPC messages are capped at 4 MiB), every page at the first page's revision. */
   async range(prefix: string): Promise<{ entries: KvEntry[]; revision: number }> {
     const end = prefixEnd(Buffer.from(prefix));

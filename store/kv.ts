@@ -58,6 +58,8 @@ export interface KvBackend {
   get(key: string): Promise<KvEntry | undefined>;
   /** Several keys read at one revision, in one round trip (at most 128). */
   getMany(keys: string[]): Promise<Array<KvEntry | undefined>>;
+  /** Keys and whole prefixes read at one revision, in one round trip (at most 128 in all; small prefixes only). */
+  read(keys: string[], prefixes: string[]): Promise<{ values: Array<KvEntry | undefined>; ranges: KvEntry[][]; revision: number }>;
   /** Every key under `prefix`, read at one revision. */
   range(prefix: string): Promise<{ entries: KvEntry[]; revision: number }>;
   /** All compares true → apply `ops` atomically in one revision; else nothing. */

@@ -264,7 +264,7 @@ class KvIntentStore implements IntentStore {
     throw new StoreError('EF_STORE_CONTENDED', `the transaction kept losing to concurrent writes; gave up after ${this.maxRetries} attempts`);
   }
 
-  private async plan(ops: TxnOp[], pathRoot: string): Promise<Plan> {
+  private async plan(ops: TxnOp[], pathRoot: string, preread?: Map<string, KvEntry | undefined>): Promise<Plan> {
     if (!Array.isArray(ops) || ops.length === 0) throw validationError([{ field: pathRoot || 'ops', message: 'needs at least one operation' }]);
     const errors: FieldError[] = [];
     const planned: PlannedOp[] = [];
@@ -326,7 +326,11 @@ class KvIntentStore implements IntentStore {
       }
     }
     const keys = [...refKeys.keys()];
-    const read = await this.kv.getMany([...planned.map((p) => p.key), ...keys]);
+    const wanted = [...planned.map((p) => p.key), ...keys];
+    const missing = preread ? wanted.filter((k) => !preread.has(k)) : wanted;
+    const got = missing.length ? await this.kv.getMany(missing) : [];
+    const fetched = new Map(missing.map((k, i) => [k, got[i]]));
+    const read = wanted.map((k) => (fetched.has(k) ? fetched.get(k) : preread?.get(k)));
     const olds = read.slice(0, planned.length);
     const refEntries = new Map<string, KvEntry | undefined>();
     keys.forEach((k, i) => refEntries.set(k, read[planned.length + i]));
@@ -469,32 +473,41 @@ class KvIntentStore implements IntentStore {
       ...(req.description !== undefined ? { description: req.description } : {}),
     };
     if (req.address !== undefined) return this.put('floatingip', { ...base, address: req.address }, { expectRevision: 0 });
-    if (!isValidId(req.network)) throw validationError([{ field: 'network', message: 'must be a valid id' }]);
+    for (const f of ['network', 'tenant', 'id', 'portId', 'standbyPortId'] as const) {
+      const v = f === 'id' ? id : req[f];
+      if (v !== undefined && v !== null && !isValidId(v)) throw validationError([{ field: f, message: 'must be a valid id' }]);
+    }
+    // Per attempt: one read (network, used addresses, and everything the write will check) and one
+    // guarded write. A lost race is retried with fresh data; the port's FIP slot is checked up front.
+    const keys = [objectKey('floatingip', id), objectKey('network', req.network), objectKey('tenant', req.tenant)];
+    if (req.portId) keys.push(objectKey('port', req.portId), indexKey(`fipport/${req.portId}`));
+    if (req.standbyPortId) keys.push(objectKey('port', req.standbyPortId));
+    const usedPrefix = indexKey(`fipaddr/${req.network}/`);
     for (let attempt = 0; attempt < this.maxAllocationAttempts; attempt++) {
-      const [net, used] = await Promise.all([this.get('network', req.network), this.usedAddresses(req.network)]);
-      if (!net) throw validationError([{ field: 'network', message: `network ${req.network} does not exist` }]);
+      this.open();
+      const r = await this.kv.read(keys, [usedPrefix]);
+      const netEntry = r.values[1];
+      if (!netEntry) throw validationError([{ field: 'network', message: `network ${req.network} does not exist` }]);
+      const net = toStored('network', req.network, netEntry);
+      if (req.portId && r.values[4] && r.values[4].value !== `floatingip/${id}`) {
+        const field = { field: 'portId', message: `a floating IP for port ${req.portId} is already used by ${r.values[4].value}` };
+        throw new StoreError('EF_STORE_UNIQUE', `portId: ${field.message}`, { fields: [field] });
+      }
+      const used = new Set(r.ranges[0]!.map((e) => e.key.slice(usedPrefix.length)));
       const address = pickFreeAddress(net.value, used, this.random);
       if (!address) {
         throw new StoreError('EF_STORE_POOL_EXHAUSTED', `network ${req.network} has no free address left: all ${poolSize(net.value)} addresses of its pools are allocated`, {
           fields: [{ field: 'network', message: 'allocation pools exhausted' }],
         });
       }
-      try {
-        return await this.put('floatingip', { ...base, address }, { expectRevision: 0 });
-      } catch (err) {
-        const lostRace = err instanceof StoreError && err.code === 'EF_STORE_UNIQUE' && err.fields.every((f) => f.field === 'address');
-        if (!lostRace) throw err;
-        // Another allocator took this address between our read and our write: back off a little and pick again.
-        if (attempt > 2) await new Promise((r) => setTimeout(r, Math.floor(this.random() * Math.min(50, attempt * 2))));
-      }
+      const preread = new Map(keys.map((k, i) => [k, r.values[i]]));
+      const plan = await this.plan([{ op: 'put', kind: 'floatingip', value: { ...base, address }, expectRevision: 0 }], '', preread);
+      const res = await this.kv.txn(plan.compares, plan.kvOps);
+      if (res.succeeded) return (results(plan, res.revision)[0] as unknown as { stored: Stored<'floatingip'> }).stored;
+      // Another allocator took this address (or something checked changed) since our read: back off a little, read again.
+      if (attempt > 2) await new Promise((r) => setTimeout(r, Math.floor(this.random() * Math.min(50, attempt * 2))));
     }
     throw new StoreError('EF_STORE_CONTENDED', `allocation on network ${req.network} lost the race ${this.maxAllocationAttempts} times in a row`);
-  }
-
-  private async usedAddresses(network: string): Promise<Set<string>> {
-    const prefix = indexKey(`fipaddr/${network}/`);
-    const { entries } = await this.kv.range(prefix);
-    return new Set(entries.map((e) => e.key.slice(prefix.length)));
   }
 
   async registerChassis(chassis: string, ttlSeconds: number, info: { pid?: number; version?: string } = {}): Promise<ChassisRegistration> {

@@ -146,7 +146,8 @@ export interface FsmConfig {
 
 export interface StepResult {
   state: FsmState;
-  actions: FsmAction[];
+  /** Do not modify: hot-path lists are shared. */
+  actions: readonly FsmAction[];
   /** Why; also recorded in the history when the state changed. */
   reason: string;
 }
@@ -535,6 +536,17 @@ function openConfirm(s: FsmState, e: FsmEvent, c: FsmConfig): StepResult {
 
 const HOLD_ONLY = (n: Negotiated): FsmAction[] => (n.holdTime > 0 ? [start('Hold', n.holdTime)] : []);
 
+/** The per-message action lists of Established, built once per negotiation (hot path: one UPDATE each). */
+const HOT = new WeakMap<Negotiated, { keepalive: FsmAction[]; update: FsmAction[] }>();
+function hot(n: Negotiated): { keepalive: FsmAction[]; update: FsmAction[] } {
+  let h = HOT.get(n);
+  if (!h) {
+    h = { keepalive: HOLD_ONLY(n), update: [...HOLD_ONLY(n), { type: 'deliver' }] };
+    HOT.set(n, h);
+  }
+  return h;
+}
+
 function established(s: FsmState, e: FsmEvent, c: FsmConfig): StepResult {
   const r = common(s, e, c);
   if (r) return r;
@@ -545,9 +557,9 @@ function established(s: FsmState, e: FsmEvent, c: FsmConfig): StepResult {
     case 'StableTimer_Expires':
       return { state: { ...s, idleHoldTime: c.idleHoldTime }, actions: [], reason: 'session stable: back-off reset' };
     case 'KeepAliveMsg':
-      return stay(s, 'keepalive received', HOLD_ONLY(n));
+      return stay(s, 'keepalive received', hot(n).keepalive);
     case 'UpdateMsg':
-      return stay(s, 'update received', [...HOLD_ONLY(n), { type: 'deliver' }]);
+      return stay(s, 'update received', hot(n).update);
     case 'RouteRefreshMsg':
       // RFC 2918 §4: a family we did not negotiate is ignored.
       if (!n.families.includes(e.family)) return stay(s, `route refresh for ${e.family} ignored: not negotiated`, HOLD_ONLY(n));

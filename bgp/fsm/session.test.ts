@@ -195,6 +195,23 @@ test('collision with an Established session: the new connection is closed with C
   assert.equal(t.session.state, 'Established');
 });
 
+test('a second connection still opening when the first reaches Established is dumped with Cease/7 (§6.8)', () => {
+  const t = setup({ routerId: '192.0.2.10' });
+  t.session.start();
+  const out = t.last();
+  out.connected();
+  out.feed(peerOpen({ id: '192.0.2.200' }));
+  const inc = new FakeSocket();
+  assert.equal(t.session.accept(inc), true);
+  out.feed(KEEPALIVE);
+  assert.equal(t.session.state, 'Established');
+  inc.feed(peerOpen({ id: '192.0.2.200' }));
+  assert.deepEqual(inc.types(), ['OPEN', 'NOTIFICATION 6/7']);
+  assert.equal(t.session.state, 'Established');
+  assert.equal(t.downs.length, 0);
+  assert.equal(out.ended, false);
+});
+
 test('graceful restart (RFC 4724 §4.2): the restarting peer\'s new connection replaces the Established one, routes kept stale', () => {
   const gr: CapabilityConfig = { gracefulRestart: { restartTime: 120 } };
   const t = setup({ capabilities: gr });

@@ -219,6 +219,10 @@ interface Machine {
   fsm: FsmState;
   conn?: Conn;
   timers: Map<TimerName, unknown>;
+  /** When the running Hold timer really expires (it is restarted on every message: moved, not re-armed). */
+  holdDeadline: number;
+  /** When the Hold timer's clock timeout fires (≤ holdDeadline). */
+  holdFiresAt: number;
   /** Set when the machine is being dropped (collision loser, replaced): only wire actions run. */
   retiring: boolean;
   dead: boolean;
@@ -385,9 +389,7 @@ export class Session extends EventEmitter<SessionEvents> {
       this.enqueue(main, { type: 'TcpConnectionConfirmed' });
       return true;
     }
-    const n = main.fsm.negotiated;
-    const grTakeover = main.fsm.state === 'Established' && n?.gracefulRestart !== undefined && n.localGracefulRestart;
-    if ((main.fsm.state === 'Established' && !this.options.collisionDetectEstablished && !grTakeover) || this.second) {
+    if ((main.fsm.state === 'Established' && !this.options.collisionDetectEstablished && !this.grTakeover()) || this.second) {
       // §6.8: a collision with an Established connection closes the new one.
       this.log.info({ peer: this.options.peerAddress, state: main.fsm.state }, 'incoming connection closed: collision resolution');
       this.rejectSocket(socket, { code: 6, subcode: 7 });
@@ -465,7 +467,7 @@ export class Session extends EventEmitter<SessionEvents> {
   // ---------------------------------------------------------------- event loop
 
   private newMachine(fsm: FsmState): Machine {
-    return { fsm, timers: new Map(), retiring: false, dead: false };
+    return { fsm, timers: new Map(), holdDeadline: 0, holdFiresAt: 0, retiring: false, dead: false };
   }
 
   private enqueue(m: Machine, e: FsmEvent, msg?: Message, err?: BgpError): void {
@@ -688,6 +690,12 @@ export class Session extends EventEmitter<SessionEvents> {
       const mainUp = this.main.fsm.state === 'Established';
       const before = this.main.fsm.state;
       if (mainUp && m === this.second && !this.options.collisionDetectEstablished) {
+        if (!this.grTakeover()) {
+          // §6.8: the Established connection wins (it got there while this one was opening).
+          this.retire(m, { type: 'OpenCollisionDump' });
+          this.second = undefined;
+          return;
+        }
         // RFC 4724 §4.2: a graceful-restart peer reconnecting means its old session is gone.
         this.retire(this.main, { type: 'TcpConnectionFails', reason: 'peer reconnected (graceful restart)' });
         this.promote(m, before, 'peer reconnected: graceful restart takeover');
@@ -711,6 +719,12 @@ export class Session extends EventEmitter<SessionEvents> {
       }
     }
     this.enqueue(m, { type: 'BGPOpen', open });
+  }
+
+  /** RFC 4724 §4.2 applies: Established, and both sides advertised graceful restart. */
+  private grTakeover(): boolean {
+    const n = this.main.fsm.negotiated;
+    return this.main.fsm.state === 'Established' && n?.gracefulRestart !== undefined && n.localGracefulRestart;
   }
 
   /** Runs a last event on a machine that goes away (only its wire actions and `down`), then discards it. */
@@ -827,8 +841,15 @@ export class Session extends EventEmitter<SessionEvents> {
   // ---------------------------------------------------------------- timers
 
   private startTimer(m: Machine, timer: TimerName, seconds: number, jitter: boolean): void {
-    this.stopTimer(m, timer);
     const ms = jitterMs(seconds, jitter, this.random);
+    if (timer === 'Hold') {
+      const deadline = this.clock.now() + ms;
+      m.holdDeadline = deadline;
+      // A running timeout that fires no later than the new deadline is kept; fire() re-arms it.
+      if (m.timers.has('Hold') && m.holdFiresAt <= deadline) return;
+      m.holdFiresAt = deadline;
+    }
+    this.stopTimer(m, timer);
     const h = this.clock.setTimeout(() => this.fire(m, timer, h), ms);
     m.timers.set(timer, h);
   }
@@ -836,6 +857,12 @@ export class Session extends EventEmitter<SessionEvents> {
   private fire(m: Machine, timer: TimerName, h: unknown): void {
     if (m.dead || m.timers.get(timer) !== h) return;
     m.timers.delete(timer);
+    if (timer === 'Hold' && m.holdDeadline > this.clock.now()) {
+      m.holdFiresAt = m.holdDeadline;
+      const h2 = this.clock.setTimeout(() => this.fire(m, timer, h2), m.holdDeadline - this.clock.now());
+      m.timers.set(timer, h2);
+      return;
+    }
     // §8.2.2 Established: sending an UPDATE restarts the KeepaliveTimer; done lazily here.
     if (timer === 'Keepalive' && m === this.main && m.fsm.state === 'Established') {
       const n = m.fsm.negotiated!;

@@ -7,6 +7,8 @@ commands:
   decode [--add-path FAMILY]... [--as2] [--extended-message]
                        hex BGP messages on stdin (one per line) -> NDJSON
   encode [same options] NDJSON on stdin -> hex lines
+  ctl [--api URL] [--token T] [--json] <command>
+                       operate a speaker or agent over its REST API (ctl help)
 `;
 
 type Command = (args: string[]) => Promise<number>;
@@ -14,6 +16,7 @@ type Command = (args: string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   decode: async () => runDecode,
   encode: async () => runEncode,
+  ctl: async () => (await import('./ctl.js')).runCtl,
 };
 
 export async function main(argv: string[]): Promise<void> {

@@ -108,6 +108,9 @@ const addressParam = { type: 'object', properties: { address: { type: 'string' }
 export async function bgpRoutes(app: FastifyInstance, opts: { speaker: SpeakerApi }): Promise<void> {
   const sp = opts.speaker;
   const tags = ['bgp'];
+  app.get('/api/v1/bgp', {
+    schema: { tags, summary: 'This speaker: local AS and router ID', response: { 200: { type: 'object', properties: { asn: { type: 'integer' }, routerId: { type: 'string' } } } } },
+  }, async () => ({ asn: sp.asn, routerId: sp.routerId }));
   app.get('/api/v1/bgp/neighbors', {
     schema: { tags, summary: 'All neighbors with session state, capabilities and counters', response: { 200: { type: 'array', items: neighborSchema } } },
   }, async () => sp.neighbors());

@@ -378,7 +378,8 @@ export async function runCtl(args: string[], ioOverride: Partial<CtlIo> = {}): P
         const what = p.positional[2];
         if (what === 'summary') {
           const r = (await c.call('GET', '/api/v1/bgp/neighbors')) as NeighborView[];
-          print(r, () => formatBgpSummary(r, io.now()));
+          const local = (await c.call('GET', '/api/v1/bgp').catch(() => undefined)) as { asn?: number; routerId?: string } | undefined;
+          print(r, () => formatBgpSummary(r, io.now(), local));
           return 0;
         }
         if (what === 'neighbors' || what === 'neighbor') {

@@ -42,6 +42,8 @@ class Bucket {
   nlris: Array<Nlri | undefined> = [];
   pos = 0;
   bytes = 0;
+  /** Set when some key changed after being bucketed: entries must then be checked against `sent`. */
+  mayBeStale = false;
   constructor(readonly attrs: AttrSet | null) {}
 
   get empty(): boolean {
@@ -206,6 +208,7 @@ export class AdjRibOut {
     const table = this.source.table;
     if (want === undefined) {
       if (cur === undefined) return;
+      this.moved(fo);
       fo.sent.delete(ck);
       this.bucket(fo, null, ck, nlriOf(cur));
       table.release(attrsOf(cur));
@@ -213,8 +216,9 @@ export class AdjRibOut {
     }
     if (cur !== undefined) {
       if (attrsOf(cur) === attrsOf(want) && nlriOf(cur) === nlriOf(want)) return;
+      this.moved(fo);
       table.release(attrsOf(cur));
-    }
+    } else if (fo.buckets.has(null)) this.moved(fo);
     table.ref(attrsOf(want));
     fo.sent.set(ck, want);
     this.bucket(fo, attrsOf(want), ck, nlriOf(want));
@@ -230,8 +234,14 @@ export class AdjRibOut {
     fo.pendingBytes += n;
   }
 
+  /** A key already waiting in some bucket may have changed: entries waiting now need checking. */
+  private moved(fo: FamilyOut): void {
+    for (const b of fo.buckets.values()) b.mayBeStale = true;
+  }
+
   /** Whether a bucket entry still says what should be sent for its key. */
   private current(fo: FamilyOut, b: Bucket, ck: string): boolean {
+    if (!b.mayBeStale) return true;
     const s = fo.sent.get(ck);
     return b.attrs === null ? s === undefined : s !== undefined && attrsOf(s) === b.attrs;
   }

@@ -20,10 +20,9 @@ import { AttrSet, AttrTable, findAttr, sortAttrs, withAttr, withoutAttr } from '
 import { decide, ipv4ToNumber, type Decision, type DecisionReason, type DecisionSource, type SourceKind } from './decision.js';
 import { isPlainFamily, prefixOf, routeKey, stripPathId } from './keys.js';
 import { CompiledPolicy, prependAs, type Policy } from './policy.js';
-import { AdjRibOut, OutRoute, type ExportSource, type Sent } from './adjout.js';
+import { AdjRibOut, OutRoute, type ExportSource, type FamilyOut, type Sent } from './adjout.js';
 
 export const LOCAL = 'local';
-const STALE = 1;
 const FLAG_TRANSITIVE = 0x40;
 const FLAG_PARTIAL = 0x20;
 
@@ -98,9 +97,15 @@ export class Peer implements DecisionSource {
   rx: CodecContext = DEFAULT_CONTEXT;
   out: AdjRibOut | undefined;
   /** Accepted paths per family (the Adj-RIB-In after policy). */
-  readonly accepted = new Map<Family, number>();
+  /** Accepted paths by family-table index. */
+  readonly acceptedByIndex: number[] = [];
   acceptedTotal = 0;
-  stale = 0;
+  /** Paths kept stale during a graceful restart (a set, so a path costs no flag field). */
+  staleSet: Set<RibPath> | undefined;
+
+  get stale(): number {
+    return this.staleSet?.size ?? 0;
+  }
   /** Received routes before policy: family → key (+ "\0pathId") → what arrived. */
   prePolicy: Map<Family, Map<string, { attrs: AttrSet; nlri: Nlri }>> | undefined;
   /** Families whose End-of-RIB we have seen since the session came up. */
@@ -140,7 +145,6 @@ export class RibPath {
     public attrs: AttrSet,
     pathId: number,
     nlri: Nlri | undefined,
-    public flags: number,
     public next: RibPath | undefined,
   ) {
     this.ext = pathId !== 0 || nlri !== undefined ? { pathId, nlri } : undefined;
@@ -160,15 +164,16 @@ export class RibPath {
     else if (n !== undefined) this.ext = { pathId: 0, nlri: n };
   }
 
+  /** Kept for a restarting peer (RFC 4724 §4.2) until it re-sends the route or the wait ends. */
   get stale(): boolean {
-    return (this.flags & STALE) !== 0;
+    return this.source.staleSet?.has(this) ?? false;
   }
 }
 
 class FamilyTable {
   readonly routes = new Map<string, RibPath>();
-  /** Established peers that negotiated this family. */
-  outPeers: Peer[] = [];
+  /** Adj-RIBs-Out of the established peers that negotiated this family. */
+  outPeers: Array<{ peer: Peer; fo: FamilyOut }> = [];
   constructor(readonly family: Family, readonly index: number) {}
 }
 
@@ -307,7 +312,7 @@ export class Rib {
       keys: (family) => this.familyTable(family).routes.keys(),
     };
     p.out = new AdjRibOut(session.tx ?? DEFAULT_CONTEXT, session.families, source);
-    for (const f of session.families) this.familyTable(f).outPeers.push(p);
+    for (const f of session.families) this.familyTable(f).outPeers.push({ peer: p, fo: p.out.families.get(f)! });
     p.out.startDump();
     this.table.epoch++;
   }
@@ -323,7 +328,7 @@ export class Rib {
       p.out.clear();
       p.out = undefined;
     }
-    for (const fam of this.families.values()) fam.outPeers = fam.outPeers.filter((x) => x !== p);
+    for (const fam of this.families.values()) fam.outPeers = fam.outPeers.filter((x) => x.peer !== p);
     p.session = undefined;
     this.exportHold.delete(id);
     if (opts.keepRoutes) return 0;
@@ -521,8 +526,8 @@ export class Rib {
     return t;
   }
 
-  private count(p: Peer, family: Family, d: number): void {
-    p.accepted.set(family, (p.accepted.get(family) ?? 0) + d);
+  private count(p: Peer, family: number, d: number): void {
+    p.acceptedByIndex[family] = (p.acceptedByIndex[family] ?? 0) + d;
     p.acceptedTotal += d;
   }
 
@@ -530,9 +535,9 @@ export class Rib {
   private upsertPath(fam: FamilyTable, key: string, source: Peer, pathId: number, nlri: Nlri | undefined, attrs: AttrSet): void {
     const head = fam.routes.get(key);
     if (!head) {
-      const p = new RibPath(source, attrs, pathId, nlri, 0, undefined);
+      const p = new RibPath(source, attrs, pathId, nlri, undefined);
       fam.routes.set(key, p);
-      this.count(source, fam.family, 1);
+      this.count(source, fam.index, 1);
       this.changed(fam, key, undefined, p, true);
       return;
     }
@@ -543,19 +548,18 @@ export class Rib {
       p = p.next;
     }
     if (p) {
-      if (p.attrs === attrs && p.flags === 0 && sameNlri(p.nlri, nlri)) {
+      const wasStale = source.staleSet?.delete(p) ?? false;
+      if (p.attrs === attrs && !wasStale && sameNlri(p.nlri, nlri)) {
         this.table.release(attrs);
         return;
       }
       this.table.release(p.attrs);
       p.attrs = attrs;
       p.nlri = nlri;
-      if (p.flags & STALE) source.stale--;
-      p.flags = 0;
     } else {
-      p = new RibPath(source, attrs, pathId, nlri, 0, undefined);
+      p = new RibPath(source, attrs, pathId, nlri, undefined);
       tail.next = p;
-      this.count(source, fam.family, 1);
+      this.count(source, fam.index, 1);
     }
     this.reselect(fam, key, head, p);
   }
@@ -579,8 +583,8 @@ export class Rib {
     else if (p.next) fam.routes.set(key, p.next);
     else fam.routes.delete(key);
     p.next = undefined;
-    if (p.flags & STALE) p.source.stale--;
-    this.count(p.source, fam.family, -1);
+    p.source.staleSet?.delete(p);
+    this.count(p.source, fam.index, -1);
     this.table.release(p.attrs);
   }
 
@@ -610,8 +614,7 @@ export class Rib {
   }
 
   private changed(fam: FamilyTable, key: string, oldBest: RibPath | undefined, best: RibPath | undefined, bestChanged: boolean): void {
-    for (const peer of fam.outPeers) {
-      const fo = peer.out!.families.get(fam.family)!;
+    for (const { peer, fo } of fam.outPeers) {
       if (fo.addPath) fo.dirty.add(key);
       else if (bestChanged) {
         // Nothing to tell a peer about its own route replacing its own (or nothing).
@@ -628,7 +631,7 @@ export class Rib {
     let n = 0;
     for (const fam of this.families.values()) {
       if (family !== undefined && fam.family !== family) continue;
-      if (!source.accepted.get(fam.family)) continue;
+      if (!source.acceptedByIndex[fam.index]) continue;
       for (const [key, head] of fam.routes) {
         let prev: RibPath | undefined;
         let hit = false;
@@ -652,15 +655,15 @@ export class Rib {
   /** RFC 4724 §4.2: keep the peer's routes but mark them stale (all families, or those given). Returns how many. */
   markStale(peerId: string, families?: Family[]): number {
     const p = this.peer(peerId);
+    const set = (p.staleSet ??= new Set());
     let n = 0;
     for (const fam of this.families.values()) {
       if (families && !families.includes(fam.family)) continue;
-      if (!p.accepted.get(fam.family)) continue;
+      if (!p.acceptedByIndex[fam.index]) continue;
       for (const head of fam.routes.values()) {
         for (let q: RibPath | undefined = head; q; q = q.next) {
-          if (q.source === p && !(q.flags & STALE)) {
-            q.flags |= STALE;
-            p.stale++;
+          if (q.source === p && !set.has(q)) {
+            set.add(q);
             n++;
           }
         }
@@ -672,8 +675,11 @@ export class Rib {
   /** Removes the peer's stale routes (End-of-RIB, restart timer expiry, EoRR). Returns how many. */
   purgeStale(peerId: string, family?: Family): number {
     const p = this.peer(peerId);
-    if (p.stale === 0) return 0;
-    return this.removeWhere(p, family, (q) => (q.flags & STALE) !== 0);
+    const set = p.staleSet;
+    if (!set || set.size === 0) return 0;
+    const n = this.removeWhere(p, family, (q) => set.has(q));
+    if (set.size === 0) p.staleSet = undefined;
+    return n;
   }
 
   /** End-of-RIB from a peer (receiveUpdate calls this): purges its stale routes of that family and releases a held export. */
@@ -881,7 +887,7 @@ export class Rib {
       return;
     }
     const fam = this.families.get(family);
-    if (!fam || !p.accepted.get(family)) return;
+    if (!fam || !p.acceptedByIndex[fam.index]) return;
     for (const [key, head] of fam.routes) {
       for (let q: RibPath | undefined = head; q; q = q.next) {
         if (q.source === p) yield { key, pathId: q.pathId, nlri: q.nlri, attrs: q.attrs, stale: q.stale };
@@ -904,7 +910,7 @@ export class Rib {
     const p = this.peer(peerId);
     let advertised = 0;
     for (const fo of p.out?.families.values() ?? []) advertised += fo.sent.size;
-    const s: ReturnType<Rib['peerStats']> = { accepted: p.acceptedTotal, acceptedByFamily: Object.fromEntries(p.accepted), stale: p.stale, advertised };
+    const s: ReturnType<Rib['peerStats']> = { accepted: p.acceptedTotal, acceptedByFamily: Object.fromEntries([...this.families.values()].filter((f) => p.acceptedByIndex[f.index]).map((f) => [f.family, p.acceptedByIndex[f.index]!])), stale: p.stale, advertised };
     if (p.prePolicy) s.received = [...p.prePolicy.values()].reduce((n, m) => n + m.size, 0);
     return s;
   }

@@ -15,7 +15,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { Lab, nsRun, waitFor } from '../../test/harness/netns.js';
+import { Lab, waitFor } from '../../test/harness/netns.js';
 import { startFrr, type FrrHandle } from '../../test/harness/frr.js';
 import { frrBfdConfig, frrBfdPeer, mono, startBfdChild, type BfdChild } from '../../test/bfd/driver.js';
 
@@ -233,7 +233,7 @@ console.log(`CPU cost, ${SESSIONS} sessions at 100 ms × 3 against one FRR bfdd\
 if (c?.flaps) console.log(`flaps: ${c.flapDiags.join(', ')}`);
 if (WRITE && c && det.length) {
   const path = fileURLToPath(new URL('../../../bench/bfd/RESULTS.md', import.meta.url));
-  const kernel = (await nsRun(US, 'uname', ['-r']).catch(() => '')).trim();
+  const kernel = (await import('node:os')).release();
   writeFileSync(path, [
     '# BFD benchmark results',
     '',
@@ -262,6 +262,15 @@ if (WRITE && c && det.length) {
     '(process.cpuUsage for us, /proc/PID/stat for bfdd).',
     '',
     ct,
+    '',
+    '## Against the targets of issue 7',
+    '',
+    `- Detection ≤ 350 ms p99 at 100 ms × 3: ours ${f1(pct(det[0]!.ours, 99))} ms (FRR ${f1(pct(det[0]!.frr, 99))} ms in the same run).`,
+    `- CPU for 100 sessions under 5 % of one core: ours ${c.oursPct.toFixed(1)} % (FRR bfdd ${c.frrPct.toFixed(1)} % in the same run).`,
+    '  On a loaded machine each event-loop wakeup is expensive: a bare Node process re-arming 100',
+    '  jittered ~88 ms timers (no sockets) measured about 4 % of a core here; 100 sessions make',
+    '  about 2,200 wakeups a second (1,100 packets out, 1,100 in). A shared, coalescing timer',
+    '  wheel in BfdManager is the next step if the target must hold on such a machine.',
     '',
   ].join('\n'));
   console.log(`wrote ${path}`);

@@ -436,6 +436,17 @@ test('a listener that throws does not break the session; a peer OPEN with a wron
   assert.match(t2.session.history.at(-1)!.reason, /Bad Peer AS/);
 });
 
+test('dispose() drops everything at once and reports the session down', () => {
+  const t = setup();
+  const s = bringUp(t);
+  t.session.dispose();
+  assert.equal(t.session.state, 'Idle');
+  assert.equal(s.destroyed, true);
+  assert.deepEqual(t.downs.map((d) => d.reason), ['disposed']);
+  assert.deepEqual(t.clock.pending, [], 'no timer left');
+  assert.equal(t.changes.at(-1), 'Established>Idle');
+});
+
 test('DelayOpen through the shell: OPEN waits, the peer\'s OPEN triggers ours', () => {
   const t = setup({ delayOpenTime: 3 });
   t.session.start();

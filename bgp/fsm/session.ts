@@ -19,7 +19,7 @@ import {
   type CodecContext, type Message, type OpenMessage, type RouteRefreshMessage, type UpdateMessage,
 } from '../codec/index.js';
 import {
-  FSM_DEFAULTS, initialState, secondConnectionState, step,
+  FSM_DEFAULTS, initialState, secondConnectionState, step, transition,
   type DownInfo, type FsmAction, type FsmConfig, type FsmEvent, type FsmState, type NotificationSpec, type SessionState, type TimerName,
 } from './fsm.js';
 import { buildOpen, collisionWinner, type CapabilityConfig, type CapabilityType, type Negotiated } from './negotiate.js';
@@ -459,7 +459,10 @@ export class Session extends EventEmitter<SessionEvents> {
       m.conn = undefined;
     }
     this.second = undefined;
-    this.main.fsm = { ...this.main.fsm, autoRestart: false };
+    const before = this.main.fsm;
+    this.main.fsm = transition(before, 'Idle', 'ManualStop', 'disposed', { autoRestart: false, idleHoldRunning: false, delayOpenRunning: false, negotiated: undefined });
+    if (before.state !== 'Idle') this.recordChange(before.state, 'Idle', 'disposed');
+    if (before.state === 'Established') this.sessionDown(this.main, { reason: 'disposed', negotiated: before.negotiated });
     this.resolveDrain();
     this.settleStop();
   }

@@ -3,6 +3,7 @@
 // a second peer (time, bytes on the wire per route, UPDATE count). Prints a table and
 // writes bench/rib/RESULTS.md. No assertions. Run: node --expose-gc dist/bench/rib/bench.js [N]
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { decodeMessage, type UpdateMessage } from '../../bgp/codec/index.js';
 import { Rib } from '../../bgp/rib/index.js';
@@ -74,7 +75,17 @@ for (const b of out) {
 }
 if (seen !== N || eor.length !== 23) throw new Error(`packed ${seen} routes, expected ${N}`);
 
+// Calibration on this (shared, often loaded) machine: the cost of the bare Map operations the RIB cannot avoid.
+const calKeys = Array.from({ length: N }, (_, i) => `${100}.${64 + ((i >> 16) & 63)}.${(i >> 8) & 255}.${i & 255}/32`);
+for (const k of calKeys) k.charCodeAt(0);
+const t2 = process.hrtime.bigint();
+const cal = new Map<string, number>();
+for (const k of calKeys) if (cal.get(k) === undefined) cal.set(k, 1);
+const calMs = Number(process.hrtime.bigint() - t2) / 1e6;
+
 const rows: Array<[string, string]> = [
+  ['load average (1 min) / CPUs', `${loadavg()[0]!.toFixed(1)} / 2`],
+  ['calibration: get+set of N string keys in a bare Map', `${calMs.toFixed(0)} ms`],
   ['routes', N.toLocaleString('en')],
   ['input UPDATEs (wire bytes per route)', `${wire.length} (${(wireBytes / N).toFixed(2)})`],
   ['receive: decode + insert, total', `${receiveMs.toFixed(0)} ms`],

@@ -388,6 +388,8 @@ interface RxSocket {
 export class BfdManager extends EventEmitter {
   /** Drops of packets we could not attribute to a session, by reason. */
   readonly drops: Partial<Record<BfdDropReason, number>> = {};
+  /** Errors reported by receive sockets. */
+  rxErrors = 0;
   private readonly port: number;
   private readonly clock: BfdClock;
   private readonly random: () => number;
@@ -484,7 +486,11 @@ export class BfdManager extends EventEmitter {
     const entry: RxSocket = { socket, users: 1 };
     this.rx.set(local, entry);
     socket.on('message', (msg, rinfo) => this.onMessage(local, msg, rinfo));
-    socket.on('error', (err) => this.emit('error', err));
+    // An 'error' event without a listener would throw: only forward it when someone listens.
+    socket.on('error', (err) => {
+      this.rxErrors++;
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);

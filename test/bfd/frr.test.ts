@@ -20,25 +20,32 @@ const US = 'efb-i-us';
 const FRR = 'efb-i-frr';
 const BIRD = 'efb-i-bird';
 
-test('BFD with FRR bfdd: Up, negotiation, poll, shutdown, freeze both ways, GTSM (root, netns, FRR, nftables)', { skip, timeout: 120000 }, async (t) => {
+test('BFD with FRR bfdd: IPv4 and IPv6 Up, negotiation, poll, shutdown, freeze both ways, GTSM (root, netns, FRR, nftables)', { skip, timeout: 120000 }, async (t) => {
   assert.ok(await haveNft(), 'nft is needed for the GTSM rules');
   const lab = new Lab();
   t.after(() => lab.cleanup());
   await lab.ns(US);
   await lab.ns(FRR);
-  await lab.link(US, 'to-frr', '192.0.2.2/24', FRR, 'to-us', '192.0.2.1/24');
+  await lab.link(US, 'to-frr', ['192.0.2.2/24', '2001:db8::2/64'], FRR, 'to-us', ['192.0.2.1/24', '2001:db8::1/64']);
   // GTSM on both ends: only TTL 255 reaches port 3784 (RFC 5881 §5).
   for (const ns of [US, FRR]) await nsRun(ns, 'nft', ['-f', '-'], { input: bfdGtsmNftScript() });
 
   const frr = await startFrr(lab, FRR, {
     daemons: ['bfdd'],
-    config: frrBfdConfig({ hostname: FRR, peers: [{ peer: '192.0.2.2', local: '192.0.2.1' }], rx: 100, tx: 100, mult: 3 }),
+    config: frrBfdConfig({ hostname: FRR, peers: [{ peer: '192.0.2.2', local: '192.0.2.1' }, { peer: '2001:db8::2', local: '2001:db8::1' }], rx: 100, tx: 100, mult: 3 }),
   });
   const us = await startBfdChild(lab, US);
+  // IPv6 too (hop limit 255, the ip6 GTSM rule): Up both ways, then removed with AdminDown.
+  await us.add({ peer: '2001:db8::1', local: '2001:db8::2', minTx: 100, minRx: 100, multiplier: 3 });
+  await us.waitEvent((e) => e.ev === 'up' && e.peer === '2001:db8::1', 20000, 0);
+  await waitFor('FRR IPv6 peer up', async () => (await frrBfdPeer(frr, '2001:db8::2'))?.status === 'up', 20000);
+  await us.remove('2001:db8::1');
+  await waitFor('FRR sees our IPv6 AdminDown', async () => (await frrBfdPeer(frr, '2001:db8::2'))?.['remote-diagnostic'] === 'administratively down', 5000);
   // Asymmetric on purpose, so each negotiated value shows where it came from.
   await us.add({ peer: '192.0.2.1', local: '192.0.2.2', minTx: 100, minRx: 200, multiplier: 4 });
 
   // 1. Up both ways.
+  let from: number;
   await us.waitEvent((e) => e.ev === 'up' && e.peer === '192.0.2.1', 20000, 0);
   await waitFor(`FRR peer up\n${frr.log()}`, async () => (await frrBfdPeer(frr, '192.0.2.2'))?.status === 'up', 20000);
 
@@ -50,7 +57,7 @@ test('BFD with FRR bfdd: Up, negotiation, poll, shutdown, freeze both ways, GTSM
   assert.equal(p['receive-interval'], 100);
   assert.equal(p['transmit-interval'], 100);
   const snap = await waitFor('our snapshot settles', async () => {
-    const s = (await us.snapshot())[0];
+    const s = (await us.snapshot()).find((x) => x.peer === '192.0.2.1');
     return s && s.rxInterval === 200 && s.txInterval === 100 ? s : undefined;
   }, 10000);
   assert.equal(snap.state, 'Up');
@@ -67,7 +74,7 @@ test('BFD with FRR bfdd: Up, negotiation, poll, shutdown, freeze both ways, GTSM
   await us.setTimers('192.0.2.1', { minTx: 300 });
   await waitFor('FRR sees TX 300', async () => (await frrBfdPeer(frr, '192.0.2.2'))?.['remote-transmit-interval'] === 300, 10000);
   const after = await waitFor('our TX is 300', async () => {
-    const s = (await us.snapshot())[0];
+    const s = (await us.snapshot()).find((x) => x.peer === '192.0.2.1');
     return s && s.txInterval === 300 ? s : undefined;
   }, 5000);
   assert.ok(after.counters.pollsCompleted > snap.counters.pollsCompleted, 'a poll completed');
@@ -76,9 +83,9 @@ test('BFD with FRR bfdd: Up, negotiation, poll, shutdown, freeze both ways, GTSM
   await us.setTimers('192.0.2.1', { minTx: 100 });
 
   // 4. FRR shuts the peer down administratively → we go Down with diag 3, remote AdminDown.
-  let from = us.events.length;
+  from = us.events.length;
   await frr.vtysh(['configure terminal', 'bfd', 'peer 192.0.2.2 local-address 192.0.2.1', 'shutdown']);
-  const d1 = await us.waitEvent((e) => e.ev === 'down', 10000, from);
+  const d1 = await us.waitEvent((e) => e.ev === 'down' && e.peer === '192.0.2.1', 10000, from);
   assert.equal(d1.diagName, 'neighbor-signaled-session-down');
   assert.equal(d1.remoteAdminDown, true);
   from = us.events.length;

@@ -59,8 +59,8 @@ test('two managers over loopback: Up, negotiated intervals, poll, AdminDown, det
   });
   const upA = waitEvent(ma, 'up');
   const upB = waitEvent(mb, 'up');
-  const sa = await ma.add({ peer: B, local: A, minTx: 20, minRx: 30, multiplier: 3 });
-  await mb.add({ peer: A, local: B, minTx: 25, minRx: 20, multiplier: 4 });
+  const sa = await ma.add({ peer: B, local: A, minTx: 50, minRx: 70, multiplier: 5 });
+  await mb.add({ peer: A, local: B, minTx: 60, minRx: 50, multiplier: 6 });
   const [evA] = await Promise.all([upA, upB]);
   assert.equal(evA.peer, B);
   assert.equal(evA.to, 'Up');
@@ -73,20 +73,20 @@ test('two managers over loopback: Up, negotiated intervals, poll, AdminDown, det
   assert.equal(snap.remoteState, 'Up');
   assert.equal(snap.localDiscr, sa.localDiscr);
   assert.equal(snap.remoteDiscr, mb.get(A)!.localDiscr);
-  assert.equal(snap.txInterval, 20, 'A sends at max(20, B rx 20)');
-  assert.equal(snap.rxInterval, 30, 'B sends to A at max(A rx 30, B tx 25)');
-  assert.equal(snap.multiplier, 3);
-  assert.equal(snap.remoteMultiplier, 4);
-  assert.equal(snap.detectionTimeMs, 120, '4 × 30');
+  assert.equal(snap.txInterval, 50, 'A sends at max(50, B rx 50)');
+  assert.equal(snap.rxInterval, 70, 'B sends to A at max(A rx 70, B tx 60)');
+  assert.equal(snap.multiplier, 5);
+  assert.equal(snap.remoteMultiplier, 6);
+  assert.equal(snap.detectionTimeMs, 420, '6 × 70');
   assert.ok(snap.counters.rxPackets > 0 && snap.counters.txPackets > 0);
   assert.ok(snap.counters.pollsCompleted >= 1);
-  assert.equal(mb.snapshot()[0]!.detectionTimeMs, 60, '3 × max(20, 20)');
+  assert.equal(mb.snapshot()[0]!.detectionTimeMs, 250, '5 × max(50, 50)');
 
   // Timer change while Up: a poll tells B, B's detection time follows.
-  ma.setTimers(B, { minTx: 50 });
-  await until('B sees A at 50 ms', () => mb.get(A)!.snapshot().detectionTimeMs === 150);
+  ma.setTimers(B, { minTx: 100 });
+  await until('B sees A at 100 ms', () => mb.get(A)!.snapshot().detectionTimeMs === 500);
   await until('A poll done', () => ma.get(B)!.state.poll === 'idle');
-  assert.equal(ma.get(B)!.snapshot().txInterval, 50);
+  assert.equal(ma.get(B)!.snapshot().txInterval, 100);
   assert.equal(ma.get(B)!.snapshot().state, 'Up');
 
   // Garbage and strangers are dropped and counted, never crash.
@@ -121,7 +121,7 @@ test('two managers over loopback: Up, negotiated intervals, poll, AdminDown, det
 
   // B comes back; then B goes silent without a word → A detects it (diag 1).
   const upAgain = waitEvent(ma, 'up');
-  const sb2 = await mb.add({ peer: A, local: B, minTx: 20, minRx: 20, multiplier: 3 });
+  const sb2 = await mb.add({ peer: A, local: B, minTx: 50, minRx: 50, multiplier: 3 });
   await upAgain;
   const downA2 = waitEvent(ma, 'down');
   await (sb2 as unknown as { close(): Promise<void> }).close(); // stops timers and socket, sends nothing

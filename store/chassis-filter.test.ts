@@ -33,6 +33,16 @@ test('ports follow their binding; floating IPs follow their port', () => {
   assert.equal(f.has('port', 'p1'), false);
 });
 
+test('make-before-break: the old chassis keeps the FIP until the new one reports active', () => {
+  const c1 = new ChassisFilter('c1');
+  const c2 = new ChassisFilter('c2');
+  const both = (ev: IntentEvent): string[] => [...show(c1.feed(ev)).map((x) => `c1 ${x}`), ...show(c2.feed(ev)).map((x) => `c2 ${x}`)];
+  both(put('port', 'p1', port('p1', 'c1')));
+  both(put('floatingip', 'f1', { ...fip('f1', 'p1'), activeChassis: 'c1' }));
+  assert.deepEqual(both(put('port', 'p1', port('p1', 'c2'))), ['c1 delete port/p1', 'c2 put port/p1', 'c2 put floatingip/f1']);
+  assert.deepEqual(both(put('floatingip', 'f1', { ...fip('f1', 'p1'), activeChassis: 'c2' })), ['c1 delete floatingip/f1', 'c2 put floatingip/f1']);
+});
+
 test('a standby port brings the floating IP to its chassis too', () => {
   const f = new ChassisFilter('c2');
   f.feed(put('port', 'p1', port('p1', 'c1')));

@@ -1,9 +1,11 @@
 // The view of one chassis: turns the store's global event stream into the events
 // an agent on that chassis must act on. A port concerns the chassis it is bound
-// to; a floating IP concerns the chassis of its port or of its standby port. When a
-// port moves, the floating IPs that follow it appear on the new chassis (put) and
-// disappear from the old one (delete), in that order of events, so an agent sees a
-// move as a plain delete or put. Networks, tenants, speaker settings and agent
+// to; a floating IP concerns the chassis of its port, of its standby port, and the
+// chassis named in its `activeChassis` status. That last rule is what makes a move
+// make-before-break: when a port moves from c1 to c2, c2 gets the port and the FIP
+// (put), c1 loses the port but keeps the FIP while it is still the active chassis;
+// once c2 has programmed NAT, announced and written activeChassis = c2, c1 gets the
+// FIP's delete and withdraws. Networks, tenants, speaker settings and agent
 // liveness records pass through; of the chassis objects only its own.
 // Pure state machine: feed() events in, chassis events out; watchChassis() wires
 // it to a store (snapshot, then watch from snapshot revision + 1).
@@ -97,7 +99,7 @@ export class ChassisFilter {
 
   private judgeFip(out: ChassisEvent[], id: string, revision: number): void {
     const f = this.fips.get(id);
-    const mine = f !== undefined && portsOf(f).some((p) => this.portChassis.get(p) === this.chassis);
+    const mine = f !== undefined && (f.activeChassis === this.chassis || portsOf(f).some((p) => this.portChassis.get(p) === this.chassis));
     if (mine) this.set(out, 'floatingip', id, f, revision);
     else this.unset(out, 'floatingip', id, revision);
   }

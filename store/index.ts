@@ -20,8 +20,14 @@
 // Errors are StoreError with a code from STORE_ERRORS (store/errors.ts).
 // Key layout (etcd and embedded alike): /edgeflow/v1/<kind>/<id>; unique-value
 // indexes under /edgeflow/v1/_idx/.
-// Per-chassis view for agents: ChassisFilter (store/chassis-filter.ts) turns the
-// global event stream into the events that concern one chassis.
+// Watches: events {type, kind, id, value, prev, revision}, each revision's events
+// together and in order, exactly once, resumed from the last delivered revision + 1
+// after a disconnect; a watch from a compacted revision fails with EF_STORE_COMPACTED.
+// Per-chassis view for agents: ChassisFilter / watchChassis (store/chassis-filter.ts)
+// turn the global event stream into the events that concern one chassis (its ports,
+// FIPs of its ports or standby ports or with activeChassis = it; networks, tenants,
+// speaker settings, agent records), so a FIP move is make-before-break.
+// Not checked on delete: objects that still name the deleted one (the API decides).
 import { openEmbeddedStore, type EmbeddedOptions } from './embedded.js';
 import { openEtcdStore, type EtcdOptions } from './etcd.js';
 import type { IntentStore, IntentStoreOptions } from './store.js';

@@ -1,6 +1,7 @@
 // The etcd driver against a real etcd 3.4 on loopback (daemon): the shared
 // conformance suite, and watches that resume without loss or duplicates after etcd
-// is killed and restarted under them, and paged listing. Ports 24379/24390, 24380/24391, 24385/24396.
+// is killed and restarted under them, a lost chassis lease written again after an outage, and paged listing.
+// Ports 24379/24390, 24380/24391, 24385/24396, 24386/24397.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { openEtcdStore, type IntentEvent, type IntentStore } from '../../store/index.js';
@@ -32,6 +33,30 @@ storeConformance({
 });
 
 describe('etcd driver (daemon: etcd-server on loopback)', { skip: ETCD_SKIP }, () => {
+  test('a chassis registration lost during an etcd outage longer than its TTL is written again', async (t) => {
+    const e = await startEtcd({ clientPort: 24386, peerPort: 24397 });
+    const s = openEtcdStore({ endpoints: [e.endpoint], reRegisterDelayMs: 200, callTimeoutMs: 1000 });
+    t.after(async () => {
+      await s.close();
+      await e.destroy();
+    });
+    const reg = await s.registerChassis('outage-c1', 1);
+    const firstLease = reg.leaseId();
+    let lost = 0;
+    const renewed: string[] = [];
+    reg.onLost(() => lost++);
+    reg.onRenewed((id) => renewed.push(id));
+    await e.kill();
+    await until('the lease to be declared lost', () => lost > 0, 10000);
+    e.spawn();
+    await e.waitHealthy();
+    await until('re-registration', () => renewed.length > 0, 10000);
+    assert.notEqual(renewed[0], firstLease);
+    // The old lease (given a fresh TTL by the restart) expires, the record stays on the new one.
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal((await s.get('agent', 'outage-c1'))?.value.chassis, 'outage-c1');
+  });
+
   test('list pages through more keys than one range page, at one revision', async (t) => {
     const e = await startEtcd({ clientPort: 24385, peerPort: 24396 });
     const s = openEtcdStore({ endpoints: [e.endpoint] });

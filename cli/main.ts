@@ -7,6 +7,10 @@ commands:
   decode [--add-path FAMILY]... [--as2] [--extended-message]
                        hex BGP messages on stdin (one per line) -> NDJSON
   encode [same options] NDJSON on stdin -> hex lines
+  speaker --config FILE  run a BGP speaker with its REST API (YAML or JSON config)
+  lab up|down|status [--topology FILE]
+                       the one-machine lab: containerlab topology built with netns
+  probe send|echo ...  UDP failover probe (1,000 packets/s, loss and longest gap)
   ctl [--api URL] [--token T] [--json] <command>
                        operate a speaker or agent over its REST API (ctl help)
 `;
@@ -17,6 +21,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   decode: async () => runDecode,
   encode: async () => runEncode,
   ctl: async () => (await import('./ctl.js')).runCtl,
+  speaker: async () => (await import('./speaker.js')).runSpeaker,
+  lab: async () => (await import('../topologies/index.js')).runLab,
+  probe: async () => (await import('../topologies/index.js')).runProbe,
 };
 
 export async function main(argv: string[]): Promise<void> {

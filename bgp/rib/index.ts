@@ -18,4 +18,3 @@ export { CompiledPolicy, PolicyError, prependAs, type Policy, type PolicyRule, t
 export { routeKey, qualifiedKey, isPlainFamily, prefixOf } from './keys.js';
 export { AdjRibOut, OutRoute, type Sent, type DrainStats } from './adjout.js';
 export { UpdateBuilder, attrBlock, endOfRib, refreshMarker, toAs2, nlriSize, writeNlri } from './pack.js';
-export { routeFromConfig, type RouteConfig, type LocalRoute } from './route.js';

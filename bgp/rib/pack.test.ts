@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeMessage, type CodecContext, type Family, type PathAttribute } from '../codec/index.js';
 import { Rib } from './rib.js';
-import { routeFromConfig } from './route.js';
+import { toCodecRoute } from '../routespec.js';
 import { PeerView } from './testkit.js';
 
 const PEER = '192.0.2.1';
@@ -99,8 +99,8 @@ test('VPNv4 and EVPN type-5 routes from config: RD, label, route targets, VNI, r
     { family: 'ipv4-vpn' as const, prefix: '198.51.100.8/32', nextHop: '192.0.2.20', rd: '65020:10', routeTargets: ['65000:10'], label: 100 },
     { family: 'l2vpn-evpn' as const, routeType: 5, prefix: '198.51.100.9/32', nextHop: '192.0.2.20', rd: '65020:20', routeTargets: ['65000:20'], vni: 5020, routerMac: '02:00:00:00:00:01' },
   ]) {
-    const l = routeFromConfig(r);
-    rib.originate(l.family, l.nlri, l.attrs, l.nextHop);
+    const l = toCodecRoute(r as Parameters<typeof toCodecRoute>[0]);
+    rib.originate(l.family, l.nlri, l.attributes, l.nextHop ? [l.nextHop] : []);
   }
   assert.equal(rib.best('ipv4-vpn', '65020:10|198.51.100.8/32')?.source.id, 'local');
   assert.ok(rib.best('l2vpn-evpn', '5|65020:20|0|198.51.100.9/32'));

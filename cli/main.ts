@@ -8,6 +8,7 @@ commands:
                        hex BGP messages on stdin (one per line) -> NDJSON
   encode [same options] NDJSON on stdin -> hex lines
   speaker --config FILE  run a BGP speaker with its REST API (YAML or JSON config)
+  agent --config FILE  run the per-compute agent (intent -> kernel NAT + BGP routes, REST API)
   lab up|down|status [--topology FILE]
                        the one-machine lab: containerlab topology built with netns
   probe send|echo ...  UDP failover probe (1,000 packets/s, loss and longest gap)
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   encode: async () => runEncode,
   ctl: async () => (await import('./ctl.js')).runCtl,
   speaker: async () => (await import('./speaker.js')).runSpeaker,
+  agent: async () => (await import('./agent.js')).runAgent,
   lab: async () => (await import('../topologies/index.js')).runLab,
   probe: async () => (await import('../topologies/index.js')).runProbe,
 };

@@ -1,0 +1,318 @@
+// The per-compute agent: watches the intent that concerns its chassis, and from one
+// level-triggered reconcile loop drives the kernel NAT (nat/) and the BGP speaker
+// (bgp/speaker) to what dynrouting says this chassis must do. Order inside a pass is
+// make-before-break: NAT additions, then route announcements and withdrawals, then NAT
+// removals, then the activeChassis claim in the store (which lets the old chassis go).
+// The loop works from an in-memory view kept by the store watch, so a store outage
+// changes nothing on the data path: NAT and routes stay as they are until it is back.
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { openStore, watchChassis, KINDS, type IntentStore, type Kind, type IntentObject, type Chassis, type ChassisRegistration, type IntentWatch, StoreError } from '../store/index.js';
+import { intentFromObjects, planNat, routesForChassis, diffRoutes, statusUpdates } from '../dynrouting/index.js';
+import { NatManager, type NatDesired, type NatSnapshot } from '../nat/index.js';
+import { Speaker } from '../bgp/speaker.js';
+import type { NeighborConfig, SpeakerConfig } from '../bgp/config.js';
+import type { SessionLogger } from '../bgp/fsm/index.js';
+import type { AgentConfig } from './config.js';
+import type { Metrics } from './metrics.js';
+
+export interface AgentStatus {
+  chassis: string;
+  /** Store revision of the intent last applied. */
+  revision: number;
+  storeConnected: boolean;
+  lastReconcile?: { at: string; durationMs: number; result: 'ok' | 'error'; error?: string };
+  reconciles: number;
+  errors: number;
+  fips: { active: number; standby: number };
+  routes: number;
+  natEntries: number;
+  skipped: Array<{ what: string; reason: string }>;
+}
+
+export interface AgentDeps {
+  log: SessionLogger;
+  metrics?: Metrics;
+  /** A NAT manager to use (tests); default one built from config. */
+  nat?: NatManager;
+}
+
+const BFD_DEFAULT = { minTx: 100, minRx: 100, multiplier: 3 };
+
+/** Neighbors from the agent config, else from the chassis object in the store. */
+export function neighborsFor(cfg: AgentConfig, chassis: Chassis): NeighborConfig[] {
+  if (cfg.bgp.neighbors?.length) return cfg.bgp.neighbors;
+  return chassis.bgpNeighbors.map((n) => {
+    const b = (n as { bfd?: unknown }).bfd;
+    const fam = (n as { families?: string[] }).families;
+    return {
+      address: n.address, asn: n.asn, families: (fam?.length ? fam : [n.address.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast']) as NeighborConfig['families'],
+      holdTime: 9, passive: false, port: 179, ttlSecurity: false, connectRetry: 2, gracefulRestart: 120, maxPrefixes: 0,
+      nextHopSelf: true, routeReflectorClient: false,
+      ...(b ? { bfd: typeof b === 'object' ? { ...BFD_DEFAULT, ...(b as object) } : BFD_DEFAULT } : {}),
+    };
+  });
+}
+
+/** Creates each object of a bootstrap file unless it exists (several agents may race: first one wins). */
+export async function bootstrapIntent(store: IntentStore, file: string, log: SessionLogger): Promise<number> {
+  const doc = parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown[]> | null;
+  let created = 0;
+  const order: Kind[] = ['chassis', 'network', 'tenant', 'speaker', 'port', 'floatingip'];
+  for (const kind of order) {
+    for (const obj of doc?.[kind] ?? []) {
+      try {
+        await store.put(kind, obj as Record<string, unknown>, { expectRevision: 0 });
+        created++;
+      } catch (err) {
+        if (err instanceof StoreError && /CONFLICT|EXISTS|UNIQUE/i.test(err.code)) continue;
+        throw err;
+      }
+    }
+  }
+  for (const k of Object.keys(doc ?? {})) if (!(KINDS as readonly string[]).includes(k)) log.warn({ kind: k, file }, 'bootstrap: unknown kind ignored');
+  return created;
+}
+
+export class Agent {
+  readonly cfg: AgentConfig;
+  store!: IntentStore;
+  speaker!: Speaker;
+  nat?: NatManager;
+  private deps: AgentDeps;
+  private readonly view = new Map<string, { kind: Kind; value: IntentObject }>();
+  private watch?: IntentWatch;
+  private registration?: ChassisRegistration;
+  private revision = 0;
+  private running = false;
+  private dirty = false;
+  private stopped = false;
+  private retryTimer?: NodeJS.Timeout;
+  private resyncTimer?: NodeJS.Timeout;
+  private watchBackoff = 500;
+  private lastNat?: NatDesired;
+  private zones = new Map<string, number>();
+  private idle: Array<() => void> = [];
+  readonly state: AgentStatus;
+
+  constructor(cfg: AgentConfig, deps: AgentDeps) {
+    this.cfg = cfg;
+    this.deps = deps;
+    this.state = { chassis: cfg.chassis, revision: 0, storeConnected: false, reconciles: 0, errors: 0, fips: { active: 0, standby: 0 }, routes: 0, natEntries: 0, skipped: [] };
+  }
+
+  private get log(): SessionLogger {
+    return this.deps.log;
+  }
+
+  /** Metrics are made once the speaker exists (they read its views). */
+  attachMetrics(metrics: Metrics): void {
+    this.deps = { ...this.deps, metrics };
+  }
+
+  async start(): Promise<void> {
+    this.store = await openStore(this.cfg.store);
+    if (this.cfg.bootstrap) {
+      const n = await bootstrapIntent(this.store, this.cfg.bootstrap, this.log);
+      this.log.info({ created: n, file: this.cfg.bootstrap }, 'bootstrap intent applied');
+    }
+    const chassis = (await this.store.get('chassis', this.cfg.chassis))?.value;
+    if (!chassis) throw new Error(`chassis "${this.cfg.chassis}" is not in the intent store: create it (POST /api/v1/chassis) or list it in bootstrap`);
+    const speakerCfg: SpeakerConfig = {
+      asn: this.cfg.bgp.asn ?? chassis.localAsn,
+      routerId: this.cfg.bgp.routerId ?? chassis.routerId ?? chassis.uplinkIp,
+      listen: this.cfg.bgp.listen,
+      api: { address: this.cfg.api.address, port: this.cfg.api.port },
+      neighbors: neighborsFor(this.cfg, chassis),
+      routes: [],
+    };
+    this.speaker = new Speaker(speakerCfg, { log: this.log });
+    if (this.cfg.nat.enabled) {
+      this.nat = this.deps.nat ?? new NatManager({ externalInterface: this.cfg.nat.externalInterface, mode: this.cfg.nat.mode, ...(this.cfg.nat.table ? { table: this.cfg.nat.table } : {}), onWarning: (m) => this.log.warn({ nat: m }, 'nat warning') });
+      // adopt what the kernel has (a restart must not drop a packet), then converge
+      await this.nat.adopt();
+    }
+    await this.startWatch();
+    // The first pass puts NAT and routes in place before any session is up, so the
+    // initial table dump (and End-of-RIB after a graceful restart) is complete.
+    await this.reconcileNow();
+    await this.speaker.start();
+    this.registration = await this.store.registerChassis(this.cfg.chassis, this.cfg.leaseTtl, { pid: process.pid });
+    this.registration.onLost((err) => this.log.warn({ err: err.message }, 'chassis lease lost; re-registering'));
+    this.resyncTimer = setInterval(() => this.kick(), this.cfg.reconcile.resyncSeconds * 1000);
+    this.resyncTimer.unref();
+  }
+
+  private async startWatch(): Promise<void> {
+    const w = await watchChassis(this.store, this.cfg.chassis, (events) => {
+      for (const e of events) {
+        const k = `${e.kind}/${e.id}`;
+        if (e.type === 'put') this.view.set(k, { kind: e.kind, value: e.value });
+        else this.view.delete(k);
+        this.revision = Math.max(this.revision, e.revision);
+      }
+      this.kick();
+    }, (err) => this.onWatchError(err));
+    // level-triggered: the snapshot replaces whatever we had
+    this.view.clear();
+    for (const o of w.initial) this.view.set(`${o.kind}/${o.id}`, { kind: o.kind, value: o.value });
+    this.revision = w.revision;
+    this.watch = w.watch;
+    this.state.storeConnected = true;
+    this.watchBackoff = 500;
+  }
+
+  private onWatchError(err: Error): void {
+    if (this.stopped) return;
+    this.state.storeConnected = false;
+    this.log.warn({ err: err.message }, 'store watch failed: keeping NAT and routes as they are, retrying');
+    void this.watch?.cancel().catch(() => undefined);
+    const retry = () => {
+      if (this.stopped) return;
+      this.startWatch().then(() => {
+        this.log.info({ revision: this.revision }, 'store watch restored');
+        this.kick();
+      }, (e: Error) => {
+        this.watchBackoff = Math.min(this.watchBackoff * 2, 10000);
+        this.log.warn({ err: e.message, retryMs: this.watchBackoff }, 'store still unreachable');
+        setTimeout(retry, this.watchBackoff).unref();
+      });
+    };
+    setTimeout(retry, this.watchBackoff).unref();
+  }
+
+  /** Asks for a reconcile pass (coalesced: one runs at a time, one more is queued). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.dirty = true;
+      return;
+    }
+    void this.reconcileNow();
+  }
+
+  /** Resolves when no pass is running or queued (tests, benchmarks). */
+  settled(): Promise<void> {
+    if (!this.running && !this.dirty) return Promise.resolve();
+    return new Promise((r) => this.idle.push(r));
+  }
+
+  private async reconcileNow(): Promise<void> {
+    this.running = true;
+    do {
+      this.dirty = false;
+      await this.pass();
+    } while (this.dirty && !this.stopped);
+    this.running = false;
+    for (const r of this.idle.splice(0)) r();
+  }
+
+  private async pass(): Promise<void> {
+    const t0 = performance.now();
+    const revision = this.revision;
+    try {
+      const intent = intentFromObjects(this.view.values());
+      const me = this.cfg.chassis;
+      const plan = planNat(intent, me, { previousZones: this.zones, previous: this.lastNat });
+      const routes = routesForChassis(intent, me);
+      const diff = diffRoutes(this.speaker.localRoutes(), routes);
+      if (this.nat) {
+        // make before break: new entries first (the union keeps what is leaving)
+        const union = unionNat(plan.desired, this.lastNat);
+        if (union === plan.desired) await this.nat.reconcile(union);
+        else await this.nat.reconcile(union).catch(() => this.nat!.reconcile(plan.desired));
+      }
+      if (diff.add.length) await this.speaker.addRoutes(diff.add);
+      if (diff.remove.length) await this.speaker.removeRoutes(diff.remove);
+      await this.speaker.settle();
+      if (this.nat) await this.nat.reconcile(plan.desired);
+      this.lastNat = plan.desired;
+      this.zones = plan.zones;
+      await this.writeStatus(intent);
+      const roles = countRoles(intent, me);
+      Object.assign(this.state, {
+        revision, reconciles: this.state.reconciles + 1, fips: roles, routes: routes.length, natEntries: plan.desired.fips.length,
+        skipped: plan.skipped.map((s) => ({ what: String((s as { what?: string; id?: string }).what ?? (s as { id?: string }).id ?? ''), reason: String((s as { reason?: string }).reason ?? '') })),
+        lastReconcile: { at: new Date().toISOString(), durationMs: Math.round((performance.now() - t0) * 100) / 100, result: 'ok' as const },
+      });
+      this.deps.metrics?.reconcileSeconds.observe({ result: 'ok' }, (performance.now() - t0) / 1000);
+      this.deps.metrics?.fips.set({ state: 'active' }, roles.active);
+      this.deps.metrics?.fips.set({ state: 'standby' }, roles.standby);
+      if (diff.add.length || diff.remove.length) this.log.info({ revision, announced: diff.add.length, withdrawn: diff.remove.length, ms: this.state.lastReconcile!.durationMs }, 'reconciled');
+    } catch (err) {
+      this.state.errors++;
+      this.state.lastReconcile = { at: new Date().toISOString(), durationMs: Math.round(performance.now() - t0), result: 'error', error: (err as Error).message };
+      this.deps.metrics?.reconcileErrors.inc({ stage: 'pass' });
+      this.deps.metrics?.reconcileSeconds.observe({ result: 'error' }, (performance.now() - t0) / 1000);
+      this.log.error({ err: (err as Error).message }, 'reconcile failed; retrying');
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => this.kick(), 1000);
+      this.retryTimer.unref();
+    }
+  }
+
+  /** activeChassis claims and releases, compare-and-swap; a failure is retried next pass. */
+  private async writeStatus(intent: ReturnType<typeof intentFromObjects>): Promise<void> {
+    for (const u of statusUpdates(intent, this.cfg.chassis)) {
+      try {
+        await this.store.update('floatingip', u.fipId, (cur) =>
+          (cur.activeChassis ?? null) === u.previous ? { ...cur, activeChassis: u.activeChassis } : cur);
+      } catch (err) {
+        this.log.warn({ fip: u.fipId, err: (err as Error).message }, 'activeChassis not written (store unreachable?); will retry');
+        this.dirtyLater();
+      }
+    }
+  }
+
+  private dirtyLater(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.kick(), 1000);
+    this.retryTimer.unref();
+  }
+
+  natState(): Promise<NatSnapshot | { present: false; table: string; disabled: true }> {
+    if (!this.nat) return Promise.resolve({ present: false, table: '', disabled: true });
+    return this.nat.read();
+  }
+
+  /** Stop for a restart: sessions close without NOTIFICATION (graceful restart), NAT stays. */
+  async stop(opts: { withdraw?: boolean } = {}): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearInterval(this.resyncTimer);
+    await this.watch?.cancel().catch(() => undefined);
+    if (opts.withdraw) await this.speaker?.stop('edgeflow agent shut down');
+    else await this.speaker?.abandon();
+    if (opts.withdraw) await this.registration?.revoke().catch(() => undefined);
+    else this.registration?.release();
+    await this.store?.close().catch(() => undefined);
+  }
+}
+
+/** What is wanted plus what is leaving (kept until routes are withdrawn); never two FIPs on one fixed IP. */
+export function unionNat(next: NatDesired, prev: NatDesired | undefined): NatDesired {
+  if (!prev) return next;
+  const fips = new Set(next.fips.map((f) => f.fip));
+  const fixed = new Set(next.fips.map((f) => `${f.tenant}|${f.fixedIp}`));
+  const ports = new Set(next.ports.map((p) => `${p.tenant}|${p.fixedIp}`));
+  const ifaces = new Set(next.tenants.flatMap((t) => t.ifaces));
+  const tenants = new Set(next.tenants.map((t) => t.id));
+  const keptTenants = prev.tenants.filter((t) => !tenants.has(t.id) && !t.ifaces.some((i) => ifaces.has(i)));
+  const all = new Set([...tenants, ...keptTenants.map((t) => t.id)]);
+  return {
+    tenants: [...next.tenants, ...keptTenants],
+    ports: [...next.ports, ...prev.ports.filter((p) => !ports.has(`${p.tenant}|${p.fixedIp}`) && all.has(p.tenant))],
+    fips: [...next.fips, ...prev.fips.filter((f) => !fips.has(f.fip) && !fixed.has(`${f.tenant}|${f.fixedIp}`) && all.has(f.tenant))],
+  };
+}
+
+function countRoles(intent: ReturnType<typeof intentFromObjects>, me: string): { active: number; standby: number } {
+  const portChassis = new Map(intent.ports.map((p) => [p.id, p.chassis]));
+  let active = 0;
+  let standby = 0;
+  for (const f of intent.floatingIps) {
+    if (f.portId && portChassis.get(f.portId) === me) active++;
+    else if (f.standbyPortId && portChassis.get(f.standbyPortId) === me) standby++;
+  }
+  return { active, standby };
+}

@@ -253,7 +253,16 @@ export class Agent {
 
   /** activeChassis claims and releases, compare-and-swap; a failure is retried next pass. */
   private async writeStatus(intent: ReturnType<typeof intentFromObjects>): Promise<void> {
+    const addressOf = new Map(intent.floatingIps.map((f) => [f.id, f.address]));
     for (const u of statusUpdates(intent, this.cfg.chassis)) {
+      if (u.reason === 'claim' && this.speaker.neighbors().length > 0) {
+        // make before break: claim only once a ToR has our route, or the old chassis would withdraw into a blackhole
+        const a = addressOf.get(u.fipId);
+        if (!a || !this.speaker.isAdvertised(`${a}/${a.includes(':') ? 128 : 32}`)) {
+          this.dirtyLater();
+          continue;
+        }
+      }
       try {
         await this.store.update('floatingip', u.fipId, (cur) =>
           (cur.activeChassis ?? null) === u.previous ? { ...cur, activeChassis: u.activeChassis } : cur);

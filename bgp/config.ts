@@ -33,6 +33,10 @@ export interface NeighborConfig {
   /** RFC 5082 GTSM: send TTL 255 (the kernel checks what arrives: see README). */
   ttlSecurity: boolean;
   connectRetry: number;
+  /** Seconds in Idle before an automatic restart after an error (RFC 4271 §8.1.1 IdleHoldTime); doubles on each flap up to idleHoldMaxTime. Default 5. */
+  idleHoldTime?: number;
+  /** Ceiling of the idle hold back-off in seconds. Default 300. */
+  idleHoldMaxTime?: number;
   description?: string;
   /** Add-path for every family (RFC 7911). */
   addPath?: 'send' | 'receive' | 'both';
@@ -103,7 +107,7 @@ function unknownKeys(o: Obj, allowed: string[], path: string): void {
 }
 
 const NEIGHBOR_KEYS = ['address', 'asn', 'families', 'holdTime', 'keepalive', 'passive', 'port', 'localAddress', 'multihop', 'ttlSecurity', 'connectRetry',
-  'description', 'addPath', 'gracefulRestart', 'maxPrefixes', 'nextHopSelf', 'routeReflectorClient', 'bfd', 'importPolicy', 'exportPolicy', 'shutdownMessage'];
+  'idleHoldTime', 'idleHoldMaxTime', 'description', 'addPath', 'gracefulRestart', 'maxPrefixes', 'nextHopSelf', 'routeReflectorClient', 'bfd', 'importPolicy', 'exportPolicy', 'shutdownMessage'];
 
 export function parseNeighbor(raw: unknown, path: string): NeighborConfig {
   if (!isObj(raw)) throw new ConfigError(path.replace(/\.$/, ''), 'must be an object');
@@ -125,11 +129,14 @@ export function parseNeighbor(raw: unknown, path: string): NeighborConfig {
     port: int(raw, 'port', path, 179, 1, 65535),
     ttlSecurity: bool(raw, 'ttlSecurity', path, false),
     connectRetry: int(raw, 'connectRetry', path, 5, 1, 3600),
+    idleHoldTime: int(raw, 'idleHoldTime', path, 5, 0, 3600),
+    idleHoldMaxTime: 300,
     gracefulRestart: int(raw, 'gracefulRestart', path, 120, 0, 4095),
     maxPrefixes: int(raw, 'maxPrefixes', path, 0, 0, 0xffffffff),
     nextHopSelf: bool(raw, 'nextHopSelf', path, true),
     routeReflectorClient: bool(raw, 'routeReflectorClient', path, false),
   };
+  n.idleHoldMaxTime = int(raw, 'idleHoldMaxTime', path, Math.max(300, n.idleHoldTime!), n.idleHoldTime!, 86400);
   if (raw.keepalive !== undefined) n.keepalive = int(raw, 'keepalive', path, undefined, 0, 21845);
   const local = ip(raw, 'localAddress', path);
   if (local) n.localAddress = local;

@@ -3,12 +3,13 @@
 // runs synchronously inside one event callback or API call, so the RIB has one writer;
 // UPDATEs flow out through a per-peer pump that respects socket backpressure.
 import net from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Session, type Clock, type SessionLogger, type CapabilityConfig, type Negotiated } from './fsm/index.js';
-import { Rib, type RouteView } from './rib/index.js';
+import { Rib, routeKey, type PeerConfig, type RouteView } from './rib/index.js';
 import { loadMrt } from './mrt/index.js';
 import { BfdManager } from './bfd/index.js';
 import { toCodecRoute, routeSpecKey, RouteSpecError, type RouteSpec, type CodecRoute } from './routespec.js';
@@ -30,6 +31,8 @@ export interface SpeakerDeps {
 
 interface PeerRuntime {
   cfg: NeighborConfig;
+  /** The RIB's config of this peer (its next hops are filled in when the session comes up). */
+  ribCfg: PeerConfig;
   session: Session;
   pumping: boolean;
   grTimer?: unknown;
@@ -102,6 +105,25 @@ function capabilityNames(n: Negotiated): string[] {
 
 function toCounters(c: Record<string, number>): MessageCounters {
   return { open: c.open ?? 0, update: c.update ?? 0, notification: c.notification ?? 0, keepalive: c.keepalive ?? 0, routeRefresh: c.routeRefresh ?? 0, total: c.total ?? 0 };
+}
+
+type Interfaces = ReturnType<typeof networkInterfaces>;
+
+/**
+ * Our next hop of the other address family on a session: the first global address of that
+ * family on the interface that holds the session's local address (as FRR does). IPv6 routes
+ * over an IPv4 session then carry a usable IPv6 next hop, not an IPv4-mapped one that the
+ * peer's kernel cannot install.
+ */
+export function otherFamilyNextHop(localAddress: string | undefined, ifaces: Interfaces): string | undefined {
+  if (!localAddress) return undefined;
+  const wantV6 = !localAddress.includes(':');
+  for (const addrs of Object.values(ifaces)) {
+    if (!addrs?.some((a) => a.address === localAddress)) continue;
+    const other = addrs.find((a) => (a.family === 'IPv6') === wantV6 && !a.internal && !(wantV6 && /^fe[89ab]/i.test(a.address)));
+    return other?.address;
+  }
+  return undefined;
 }
 
 /** Our address towards `peer` by the kernel's routing table (the source BFD needs). */
@@ -210,14 +232,14 @@ export class Speaker extends EventEmitter implements SpeakerApi {
       holdTime: n.holdTime,
       keepaliveTime: n.keepalive,
       connectRetryTime: n.connectRetry,
+      idleHoldTime: n.idleHoldTime,
+      idleHoldMaxTime: n.idleHoldMaxTime,
       passive: n.passive,
       capabilities: caps,
       ttl: n.multihop,
       gtsm: n.ttlSecurity,
     }, { clock: this.deps.clock, log: this.log });
-    const p: PeerRuntime = { cfg: n, session, pumping: false, lastChange: Date.now() };
-    this.peers.set(n.address, p);
-    this.table.addPeer({
+    const ribCfg: PeerConfig = {
       address: n.address,
       asn: n.asn,
       nextHopSelf: n.nextHopSelf,
@@ -225,7 +247,10 @@ export class Speaker extends EventEmitter implements SpeakerApi {
       importPolicy: n.importPolicy,
       exportPolicy: n.exportPolicy,
       maxPrefix: n.maxPrefixes || undefined,
-    });
+    };
+    const p: PeerRuntime = { cfg: n, ribCfg, session, pumping: false, lastChange: Date.now() };
+    this.peers.set(n.address, p);
+    this.table.addPeer(ribCfg);
     const addr = n.address;
     session.on('stateChange', (from, to, reason) => {
       p.lastChange = Date.now();
@@ -236,6 +261,12 @@ export class Speaker extends EventEmitter implements SpeakerApi {
       p.negotiated = neg;
       const info = session.info();
       p.localAddress = stripMapped(info.local?.address);
+      // Next hop of the other family: IPv6 routes over an IPv4 session; IPv4 routes over an
+      // IPv6 session when the peer did not take IPv6 next hops for them (RFC 8950).
+      const other = otherFamilyNextHop(p.localAddress, networkInterfaces());
+      const v4Session = !p.localAddress?.includes(':');
+      const enhe = neg.extendedNextHop.send.some((e) => e.family === 'ipv4-unicast');
+      ribCfg.nextHop = v4Session ? { ipv6: other } : enhe ? {} : { ipv4: other };
       if (p.grTimer !== undefined) {
         (this.deps.clock ?? globalThis).clearTimeout(p.grTimer as NodeJS.Timeout);
         p.grTimer = undefined;
@@ -335,6 +366,33 @@ export class Speaker extends EventEmitter implements SpeakerApi {
         p.pumping = false;
       }
     })();
+  }
+
+  /**
+   * True when a local route for `prefix` has been sent to at least one Established
+   * neighbor (it is in that neighbor's Adj-RIB-Out and nothing is left to write).
+   * Make-before-break waits for this before it lets the old chassis withdraw.
+   */
+  isAdvertised(prefix: string): boolean {
+    const routes = [...this.local.values()].filter((l) => l.spec.prefix === prefix);
+    for (const p of this.peers.values()) {
+      const addr = p.cfg.address;
+      if (p.session.state !== 'Established' || p.pumping || this.table.hasPending(addr)) continue;
+      const out = this.table.peer(addr).out;
+      for (const l of routes) if (out?.families.get(l.route.family)?.sent.has(routeKey(l.route.family, l.route.nlri))) return true;
+    }
+    return false;
+  }
+
+  /** Resolves when every Established peer has been sent all the RIB has for it (or after `maxMs`). */
+  async settle(maxMs = 2000): Promise<void> {
+    const deadline = Date.now() + maxMs;
+    await new Promise((r) => setImmediate(r));
+    for (;;) {
+      const busy = [...this.peers.values()].some((p) => p.session.state === 'Established' && (p.pumping || this.table.hasPending(p.cfg.address)));
+      if (!busy || Date.now() > deadline) return;
+      await new Promise((r) => setTimeout(r, 1));
+    }
   }
 
   /** Stops every session with Cease/Administrative Shutdown (and its RFC 8203 text) and closes the listener. */

@@ -17,6 +17,7 @@ have conntrack || need+=(conntrack)
 have iptables || need+=(iptables)
 have tshark || need+=(tshark)
 have ip || need+=(iproute2)
+have arping || need+=(iputils-arping)
 have python3 || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "install-deps: need root to install: ${need[*]}" >&2; exit 1; fi

@@ -104,12 +104,20 @@ export interface BfdClock {
   now(): number;
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+  /**
+   * Runs `fn` once the I/O that is already waiting has been handled. The detection timer
+   * goes through it: after the process was paused (a busy event loop, a slow host), packets
+   * that arrived in time sit in the socket when the timer fires, and must count first.
+   */
+  afterIo?(fn: () => void): void;
 }
 
 export const realClock: BfdClock = {
   now: () => performance.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  // setImmediate runs in the check phase, after the poll phase has read the socket
+  afterIo: (fn) => setImmediate(fn),
 };
 
 export interface BfdManagerOptions {
@@ -371,7 +379,11 @@ export class BfdPeerSession extends EventEmitter {
     } else {
       this.detectTimer = null;
       this.detectArmedAt = null;
-      this.run({ type: 'detect-timer', now: this.clock.now() });
+      const check = () => {
+        if (!this.closed) this.run({ type: 'detect-timer', now: this.clock.now() });
+      };
+      if (this.clock.afterIo) this.clock.afterIo(check);
+      else check();
     }
   }
 }

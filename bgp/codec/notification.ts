@@ -1,5 +1,6 @@
 // NOTIFICATION (RFC 4271 §4.5) with the shutdown communication of RFC 8203/9003 for
-// Cease subcodes 2 (Administrative Shutdown) and 4 (Administrative Reset).
+// Cease subcodes 2 (Administrative Shutdown) and 4 (Administrative Reset), also when
+// wrapped in a Hard Reset (RFC 8538 §3: Cease/9 whose data is ErrCode, Subcode, Data).
 import { Reader } from './reader.js';
 import { Writer } from './writer.js';
 import { fromHex, toHex } from './addr.js';
@@ -19,6 +20,8 @@ export function decodeNotification(r: Reader): NotificationMessage {
 
 /** RFC 9003 §2: a length octet then that many octets of UTF-8 (up to 255). */
 function shutdownText(code: number, subcode: number, data: Uint8Array): string | undefined {
+  // RFC 8538 §3: FRR sends `neighbor X shutdown message` as Hard Reset around Cease/2.
+  if (code === 6 && subcode === 9 && data.length >= 2) return shutdownText(data[0]!, data[1]!, data.subarray(2));
   if (code !== 6 || (subcode !== 2 && subcode !== 4) || data.length === 0) return undefined;
   const len = data[0]!;
   if (len + 1 > data.length) return undefined;

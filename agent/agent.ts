@@ -6,6 +6,7 @@
 // The loop works from an in-memory view kept by the store watch, so a store outage
 // changes nothing on the data path: NAT and routes stay as they are until it is back.
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { parse as parseYaml } from 'yaml';
 import { openStore, watchChassis, KINDS, type IntentStore, type Kind, type IntentObject, type Chassis, type ChassisRegistration, type IntentWatch, StoreError } from '../store/index.js';
 import { intentFromObjects, planNat, routesForChassis, diffRoutes, statusUpdates } from '../dynrouting/index.js';
@@ -28,6 +29,8 @@ export interface AgentStatus {
   routes: number;
   natEntries: number;
   skipped: Array<{ what: string; reason: string }>;
+  /** Event-loop delay since start (ms): BFD at 100 ms x 3 needs this well under 100. */
+  eventLoop?: { p50Ms: number; p99Ms: number; maxMs: number };
 }
 
 export interface AgentDeps {
@@ -93,16 +96,23 @@ export class Agent {
   private lastNat?: NatDesired;
   private zones = new Map<string, number>();
   private idle: Array<() => void> = [];
-  readonly state: AgentStatus;
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  private readonly _state: AgentStatus;
 
   constructor(cfg: AgentConfig, deps: AgentDeps) {
     this.cfg = cfg;
     this.deps = deps;
-    this.state = { chassis: cfg.chassis, revision: 0, storeConnected: false, reconciles: 0, errors: 0, fips: { active: 0, standby: 0 }, routes: 0, natEntries: 0, skipped: [] };
+    this._state = { chassis: cfg.chassis, revision: 0, storeConnected: false, reconciles: 0, errors: 0, fips: { active: 0, standby: 0 }, routes: 0, natEntries: 0, skipped: [] };
   }
 
   private get log(): SessionLogger {
     return this.deps.log;
+  }
+
+  get state(): AgentStatus {
+    const h = this.loopDelay;
+    if (h.count > 0) this._state.eventLoop = { p50Ms: h.percentile(50) / 1e6, p99Ms: h.percentile(99) / 1e6, maxMs: h.max / 1e6 };
+    return this._state;
   }
 
   /** Metrics are made once the speaker exists (they read its views). */
@@ -110,7 +120,9 @@ export class Agent {
     this.deps = { ...this.deps, metrics };
   }
 
+  /** Opens the store, bootstraps intent, adopts the kernel NAT, builds the speaker, starts the watch. */
   async start(): Promise<void> {
+    this.loopDelay.enable();
     this.store = await openStore(this.cfg.store);
     if (this.cfg.bootstrap) {
       const n = await bootstrapIntent(this.store, this.cfg.bootstrap, this.log);
@@ -133,14 +145,22 @@ export class Agent {
       await this.nat.adopt();
     }
     await this.startWatch();
-    // The first pass puts NAT and routes in place before any session is up, so the
-    // initial table dump (and End-of-RIB after a graceful restart) is complete.
+  }
+
+  /**
+   * Second half of the start: the first pass puts NAT and routes in place before any
+   * session is up (so the initial table dump, and End-of-RIB after a graceful restart,
+   * is complete), then BGP and BFD start. Call it once the API is built: compiling the
+   * API's schemas blocks the event loop for hundreds of ms, which BFD would not survive.
+   */
+  async run(): Promise<void> {
     await this.reconcileNow();
     await this.speaker.start();
     this.registration = await this.store.registerChassis(this.cfg.chassis, this.cfg.leaseTtl, { pid: process.pid });
     this.registration.onLost((err) => this.log.warn({ err: err.message }, 'chassis lease lost; re-registering'));
     this.resyncTimer = setInterval(() => this.kick(), this.cfg.reconcile.resyncSeconds * 1000);
     this.resyncTimer.unref();
+    this.loopDelay.reset(); // start-up (module loading, first pass) is not the steady state
   }
 
   private async startWatch(): Promise<void> {
@@ -287,6 +307,7 @@ export class Agent {
   /** Stop for a restart: sessions close without NOTIFICATION (graceful restart), NAT stays. */
   async stop(opts: { withdraw?: boolean } = {}): Promise<void> {
     this.stopped = true;
+    this.loopDelay.disable();
     clearTimeout(this.retryTimer);
     clearInterval(this.resyncTimer);
     await this.watch?.cancel().catch(() => undefined);

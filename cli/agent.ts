@@ -49,6 +49,8 @@ export async function runAgent(args: string[]): Promise<number> {
   await app.register(intentRoutes, { store: agent.store });
   await app.register(stateRoutes, { agent });
   await app.register(metricsRoute, { metrics });
+  await app.ready();
+  await agent.run();
   await app.listen({ host: cfg.api.address, port: cfg.api.port });
   log.info({ api: `${cfg.api.address}:${cfg.api.port}`, store: cfg.store.driver }, 'agent started');
   await new Promise<void>((resolve) => {

@@ -42,6 +42,7 @@ export async function runSpeaker(args: string[]): Promise<number> {
   const app = await buildServer({ token: cfg.api.token, readToken: cfg.api.readToken, title: 'edgeflow speaker API' });
   await app.register(bgpRoutes, { speaker });
   await app.register(metricsRoute, { metrics });
+  await app.ready(); // schema compilation blocks the event loop: before sessions and BFD start
   await speaker.start();
   await app.listen({ host: cfg.api.address, port: cfg.api.port });
   log.info({ asn: cfg.asn, routerId: cfg.routerId, api: `${cfg.api.address}:${cfg.api.port}`, neighbors: cfg.neighbors.length }, 'speaker started');

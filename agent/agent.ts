@@ -10,7 +10,7 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { parse as parseYaml } from 'yaml';
 import { openStore, watchChassis, KINDS, type IntentStore, type Kind, type IntentObject, type Chassis, type ChassisRegistration, type IntentWatch, StoreError } from '../store/index.js';
 import { intentFromObjects, planNat, routesForChassis, diffRoutes, statusUpdates } from '../dynrouting/index.js';
-import { NatManager, type NatDesired, type NatSnapshot } from '../nat/index.js';
+import { NatManager, shellRunner, type NatDesired, type NatSnapshot } from '../nat/index.js';
 import { Speaker } from '../bgp/speaker.js';
 import type { NeighborConfig, SpeakerConfig } from '../bgp/config.js';
 import type { SessionLogger } from '../bgp/fsm/index.js';
@@ -91,6 +91,7 @@ export class Agent {
   private dirty = false;
   private stopped = false;
   private retryTimer?: NodeJS.Timeout;
+  private shell?: ReturnType<typeof shellRunner>;
   private resyncTimer?: NodeJS.Timeout;
   private watchBackoff = 500;
   private lastNat?: NatDesired;
@@ -140,7 +141,9 @@ export class Agent {
     };
     this.speaker = new Speaker(speakerCfg, { log: this.log });
     if (this.cfg.nat.enabled) {
-      this.nat = this.deps.nat ?? new NatManager({ externalInterface: this.cfg.nat.externalInterface, mode: this.cfg.nat.mode, ...(this.cfg.nat.table ? { table: this.cfg.nat.table } : {}), onWarning: (m) => this.log.warn({ nat: m }, 'nat warning') });
+      // tools run through one small shell: forking this large process per nft/ip call costs 10-40 ms
+      this.shell = shellRunner();
+      this.nat = this.deps.nat ?? new NatManager({ runner: this.shell, externalInterface: this.cfg.nat.externalInterface, mode: this.cfg.nat.mode, ...(this.cfg.nat.table ? { table: this.cfg.nat.table } : {}), onWarning: (m) => this.log.warn({ nat: m }, 'nat warning') });
       // adopt what the kernel has (a restart must not drop a packet), then converge
       await this.nat.adopt();
     }
@@ -316,6 +319,7 @@ export class Agent {
     if (opts.withdraw) await this.registration?.revoke().catch(() => undefined);
     else this.registration?.release();
     await this.store?.close().catch(() => undefined);
+    this.shell?.close();
   }
 }
 

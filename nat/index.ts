@@ -14,6 +14,7 @@ export { NatError, NAT_ERRORS, type NatErrorCode } from './errors.js';
 export { DEFAULT_CONFIG, type NatConfig, type NatDesired, type NatFip, type NatMode, type NatPort, type NatSnat, type NatTenant } from './model.js';
 export { NatManager, type ApplyResult, type NatManagerOptions, type NatSnapshot } from './manager.js';
 export { processRunner, type Runner, type RunResult } from './exec.js';
+export { shellRunner } from './shell.js';
 // Pure parts (golden-tested; usable by the agent for dry runs and by the CLI).
 export { validateDesired, validateConfig, type Validated } from './validate.js';
 export { buildNft, render, type NftDesired } from './state.js';

@@ -1,0 +1,19 @@
+// The shell runner: exit codes, stdout and stderr apart, stdin, quoting, order under concurrency.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { shellRunner } from './shell.js';
+
+test('shellRunner runs commands in order with their own output, stdin and exit code', async () => {
+  const run = shellRunner();
+  try {
+    assert.deepEqual(await run('sh', ['-c', 'echo out; echo err >&2; exit 3']), { code: 3, stdout: 'out\n', stderr: 'err\n' });
+    assert.deepEqual(await run('cat', [], "a 'quoted' line\n$HOME `x`\n"), { code: 0, stdout: "a 'quoted' line\n$HOME `x`\n", stderr: '' });
+    assert.equal((await run('printf', ['%s|', "it's", '$(id)'])).stdout, "it's|$(id)|");
+    const many = await Promise.all(Array.from({ length: 20 }, (_, i) => run('echo', [String(i)])));
+    assert.deepEqual(many.map((r) => r.stdout.trim()), Array.from({ length: 20 }, (_, i) => String(i)));
+    assert.equal((await run('/nonexistent/tool', [])).code, 127);
+    assert.equal((await run('sh', ['-c', 'exit 0'])).code, 0, 'the shell survives a failing command');
+  } finally {
+    run.close();
+  }
+});

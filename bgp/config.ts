@@ -37,6 +37,8 @@ export interface NeighborConfig {
   idleHoldTime?: number;
   /** Ceiling of the idle hold back-off in seconds. Default 300. */
   idleHoldMaxTime?: number;
+  /** Seconds to wait for the peer's OPEN before sending ours on a new connection (RFC 4271 DelayOpen); 0 = off. */
+  delayOpen?: number;
   description?: string;
   /** Add-path for every family (RFC 7911). */
   addPath?: 'send' | 'receive' | 'both';
@@ -107,7 +109,7 @@ function unknownKeys(o: Obj, allowed: string[], path: string): void {
 }
 
 const NEIGHBOR_KEYS = ['address', 'asn', 'families', 'holdTime', 'keepalive', 'passive', 'port', 'localAddress', 'multihop', 'ttlSecurity', 'connectRetry',
-  'idleHoldTime', 'idleHoldMaxTime', 'description', 'addPath', 'gracefulRestart', 'maxPrefixes', 'nextHopSelf', 'routeReflectorClient', 'bfd', 'importPolicy', 'exportPolicy', 'shutdownMessage'];
+  'idleHoldTime', 'idleHoldMaxTime', 'delayOpen', 'description', 'addPath', 'gracefulRestart', 'maxPrefixes', 'nextHopSelf', 'routeReflectorClient', 'bfd', 'importPolicy', 'exportPolicy', 'shutdownMessage'];
 
 export function parseNeighbor(raw: unknown, path: string): NeighborConfig {
   if (!isObj(raw)) throw new ConfigError(path.replace(/\.$/, ''), 'must be an object');
@@ -137,6 +139,7 @@ export function parseNeighbor(raw: unknown, path: string): NeighborConfig {
     routeReflectorClient: bool(raw, 'routeReflectorClient', path, false),
   };
   n.idleHoldMaxTime = int(raw, 'idleHoldMaxTime', path, Math.max(300, n.idleHoldTime!), n.idleHoldTime!, 86400);
+  if (raw.delayOpen !== undefined) n.delayOpen = int(raw, 'delayOpen', path, undefined, 0, 240);
   if (raw.keepalive !== undefined) n.keepalive = int(raw, 'keepalive', path, undefined, 0, 21845);
   const local = ip(raw, 'localAddress', path);
   if (local) n.localAddress = local;

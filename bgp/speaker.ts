@@ -15,7 +15,7 @@ import { BfdManager } from './bfd/index.js';
 import { toCodecRoute, routeSpecKey, RouteSpecError, type RouteSpec, type CodecRoute } from './routespec.js';
 import type { SpeakerConfig, NeighborConfig } from './config.js';
 import type { NeighborView, PathView, SpeakerApi, MessageCounters } from './view.js';
-import type { AddPathMode, ExtendedCommunity, Family, PathAttribute } from './codec/index.js';
+import { notificationName, type AddPathMode, type ExtendedCommunity, type Family, type PathAttribute } from './codec/index.js';
 
 const execFileP = promisify(execFile);
 const CEASE = 6;
@@ -234,6 +234,7 @@ export class Speaker extends EventEmitter implements SpeakerApi {
       connectRetryTime: n.connectRetry,
       idleHoldTime: n.idleHoldTime,
       idleHoldMaxTime: n.idleHoldMaxTime,
+      delayOpenTime: n.delayOpen,
       passive: n.passive,
       capabilities: caps,
       ttl: n.multihop,
@@ -449,7 +450,9 @@ export class Speaker extends EventEmitter implements SpeakerApi {
     if (p.localAddress) v.localAddress = p.localAddress;
     if (info.lastError) {
       const e = info.lastError;
-      v.lastError = { direction: e.direction, code: e.code, subcode: e.subcode, reason: e.name, at: new Date(e.at).toISOString() };
+      // RFC 8538 §3: name the Cease inside a Hard Reset too ("Cease/Hard Reset (Cease/Maximum Number of Prefixes Reached)")
+      const inner = e.code === 6 && e.subcode === 9 && e.data.length >= 4 ? ` (${notificationName(parseInt(e.data.slice(0, 2), 16), parseInt(e.data.slice(2, 4), 16))})` : '';
+      v.lastError = { direction: e.direction, code: e.code, subcode: e.subcode, reason: e.name + inner, at: new Date(e.at).toISOString() };
       const text = e.shutdownMessage ?? e.message;
       if (text) v.lastError.message = text;
     } else if (info.lastDownReason) {

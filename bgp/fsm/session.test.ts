@@ -184,6 +184,11 @@ test('collision (§6.8), local identifier lower: the peer\'s connection stays, o
   // The surviving connection keeps its own timers: hold timer runs on it.
   t.clock.advance(9000);
   assert.equal(inc.types().at(-1), 'NOTIFICATION 4/0');
+  // Taking the peer's connection did not make the session passive: the automatic restart connects.
+  const connects = t.connects.length;
+  t.clock.advance(2000);
+  assert.equal(t.session.state, 'Connect');
+  assert.equal(t.connects.length, connects + 1);
 });
 
 test('collision with an Established session: the new connection is closed with Cease/7', () => {
@@ -480,4 +485,38 @@ test('ROUTE-REFRESH reaches the RIB for a negotiated family; add-path context sw
   // The peer sends an add-path UPDATE: decoded with the path ID.
   s.feed({ type: 'UPDATE', withdrawn: [{ prefix: '198.51.100.0/24', pathId: 7 }], attributes: [], nlri: [] }, ctx);
   assert.deepEqual(t.updates[0]!.msg.withdrawn.map((p) => ({ prefix: (p as { prefix: string }).prefix, pathId: p.pathId })), [{ prefix: '198.51.100.0/24', pathId: 7 }]);
+});
+
+test('RFC 8538: with the N bit on both sides, Cease 1–4 go out as Hard Reset (peer drops routes, we drop theirs); a Hard Reset received carries its shutdown text', async () => {
+  const gr: CapabilityConfig = { families: ['ipv4-unicast'], gracefulRestart: { restartTime: 120, notification: true, families: [{ family: 'ipv4-unicast', forwarding: true }] } };
+  const t = setup({ capabilities: gr });
+  const s = bringUp(t, peerOpen({ caps: gr }));
+  void t.session.stop({ message: 'maintenance' });
+  const n = s.messages().at(-1)!;
+  assert.ok(n.type === 'NOTIFICATION');
+  assert.deepEqual([n.code, n.subcode, n.data], [6, 9, '06020b6d61696e74656e616e6365'], 'Hard Reset around Cease/2 and its text');
+  assert.equal(n.shutdownMessage, 'maintenance', 'the codec reads the text inside the Hard Reset');
+  assert.equal(t.downs[0]!.info.gracefulRestart, false, 'no stale routes after a Hard Reset');
+  assert.equal(t.session.lastError?.shutdownMessage, 'maintenance');
+
+  // BFD down (Cease/10) stays graceful; hardReset: false keeps a bare Cease.
+  for (const [stop, want, graceful] of [[{ code: 6, subcode: 10, restart: true }, 'NOTIFICATION 6/10', true], [{ code: 6, subcode: 1, hardReset: false }, 'NOTIFICATION 6/1', true], [{ code: 6, subcode: 1 }, 'NOTIFICATION 6/9', false]] as const) {
+    const t2 = setup({ capabilities: gr });
+    const s2 = bringUp(t2, peerOpen({ caps: gr }));
+    void t2.session.stop(stop);
+    assert.equal(s2.types().at(-1), want);
+    assert.equal(t2.downs[0]!.info.gracefulRestart, graceful, want);
+  }
+  // Without the N bit on the peer's side: bare Cease/2.
+  const t3 = setup({ capabilities: gr });
+  const s3 = bringUp(t3, peerOpen({ caps: { families: ['ipv4-unicast'], gracefulRestart: { restartTime: 120 } } }));
+  void t3.session.stop({ message: 'x' });
+  assert.equal(s3.types().at(-1), 'NOTIFICATION 6/2');
+
+  // Received: FRR's `neighbor X shutdown message M` with the N bit (bytes as captured from FRR 8.4).
+  const t4 = setup({ capabilities: gr });
+  const s4 = bringUp(t4, peerOpen({ caps: gr }));
+  s4.feed({ type: 'NOTIFICATION', code: 6, subcode: 9, data: '060209' + Buffer.from('efp maint').toString('hex') });
+  assert.equal(t4.session.lastError?.shutdownMessage, 'efp maint');
+  assert.equal(t4.downs[0]!.info.gracefulRestart, false);
 });

@@ -200,6 +200,23 @@ export interface StopOptions {
   message?: string;
   /** Restart by itself after IdleHold (AutomaticStop); default false (ManualStop: stays down until start()). */
   restart?: boolean;
+  /**
+   * RFC 8538 §5: when both sides set the N bit, Cease 1–4 (max prefixes, administrative
+   * shutdown, peer de-configured, administrative reset) go out as a Hard Reset around the
+   * Cease, so the peer drops our routes instead of keeping them stale. false sends the bare
+   * Cease (the peer keeps graceful-restart state). Default true.
+   */
+  hardReset?: boolean;
+}
+
+/** RFC 8538 §3: a Hard Reset (Cease/9) whose data is the encapsulated code, subcode and data. */
+export function hardResetOf(n: NotificationSpec): NotificationSpec {
+  const inner = n.data ?? new Uint8Array(0);
+  const data = new Uint8Array(2 + inner.length);
+  data[0] = n.code;
+  data[1] = n.subcode;
+  data.set(inner, 2);
+  return { ...n, code: 6, subcode: 9, data };
 }
 
 // ------------------------------------------------------------------ internals
@@ -361,7 +378,11 @@ export class Session extends EventEmitter<SessionEvents> {
     const subcode = o.subcode ?? 2;
     let data = o.data;
     if (!data && o.message !== undefined && code === 6 && (subcode === 2 || subcode === 4)) data = shutdownData(o.message);
-    const notification: NotificationSpec = { code, subcode, data, message: o.message };
+    let notification: NotificationSpec = { code, subcode, data, message: o.message };
+    const main = this.main.fsm;
+    if (code === 6 && subcode >= 1 && subcode <= 4 && o.hardReset !== false && main.state === 'Established' && main.negotiated?.gracefulNotification) {
+      notification = hardResetOf(notification);
+    }
     const done = new Promise<void>((resolve) => this.stopWaiters.push({ sockets: new Set(this.live), resolve }));
     if (this.second) this.retire(this.second, { type: 'ManualStop', notification });
     this.enqueue(this.main, { type: o.restart ? 'AutomaticStop' : 'ManualStop', notification });
@@ -749,6 +770,9 @@ export class Session extends EventEmitter<SessionEvents> {
     if (!old.dead) this.discardMachine(old);
     this.main = second;
     this.second = undefined;
+    // The second machine ran passive only to take its one connection; later automatic
+    // restarts follow how the session was started (an active session connects again).
+    if (second.fsm.passive !== old.fsm.passive) second.fsm = { ...second.fsm, passive: old.fsm.passive };
     this.resolveDrain();
     if (from !== second.fsm.state) this.recordChange(from, second.fsm.state, reason);
   }
@@ -801,8 +825,11 @@ export class Session extends EventEmitter<SessionEvents> {
 
   private sendNotification(m: Machine, n: NotificationSpec): void {
     if (!m.conn || m.conn.closed || !m.conn.connected) return;
-    const shutdown = n.code === 6 && (n.subcode === 2 || n.subcode === 4) && n.data && n.data.length > 0
-      ? Buffer.from(n.data.subarray(1, 1 + n.data[0]!)).toString('utf8') : undefined;
+    // the shutdown text, also inside a Hard Reset (RFC 8538 §3)
+    const wrapped = n.code === 6 && n.subcode === 9 && n.data && n.data.length >= 2;
+    const [sc, sd] = wrapped ? [n.data![1]!, n.data!.subarray(2)] : [n.subcode, n.data];
+    const shutdown = (!wrapped || n.data![0] === 6) && (sc === 2 || sc === 4) && sd && sd.length > 0
+      ? Buffer.from(sd.subarray(1, 1 + sd[0]!)).toString('utf8') : undefined;
     this.lastError_ = {
       at: this.clock.now(), direction: 'sent', code: n.code, subcode: n.subcode, name: notificationName(n.code, n.subcode),
       data: n.data ? toHex(n.data) : '',

@@ -42,6 +42,9 @@ export interface SpeakerProc {
   stop(signal?: NodeJS.Signals): Promise<void>;
   /** Starts the speaker (again) with the same config file and waits for its API. */
   start(): Promise<void>;
+  /** The config as last written; `rewrite` replaces the file (used at the next start). */
+  config(): Record<string, any>;
+  rewrite(config: Record<string, any>): void;
   /** `edgeflow ctl ARGS` inside the namespace against this speaker's API; stdout. */
   ctl(args: string[]): Promise<string>;
 }
@@ -55,7 +58,7 @@ export async function startSpeaker(lab: Lab, ns: string, config: Record<string, 
   lab.onCleanup(() => rmSync(dir, { recursive: true, force: true }));
   const configFile = join(dir, 'speaker.yaml');
   const apiPort: number = config.api?.port ?? 8179;
-  const cfg = { ...config, api: { address: '127.0.0.1', port: apiPort, ...(config.api ?? {}) } };
+  let cfg = { ...config, api: { address: '127.0.0.1', port: apiPort, ...(config.api ?? {}) } };
   writeFileSync(configFile, stringify(cfg));
   const socketPath = join(dir, 'api.sock');
 
@@ -150,6 +153,11 @@ export async function startSpeaker(lab: Lab, ns: string, config: Record<string, 
       }
     },
     start,
+    config: () => structuredClone(cfg),
+    rewrite(c) {
+      cfg = { ...c, api: { address: '127.0.0.1', port: apiPort, ...(c.api ?? {}) } };
+      writeFileSync(configFile, stringify(cfg));
+    },
     ctl: (args) => nsRun(ns, process.execPath, [EDGEFLOW, 'ctl', '--api', `http://127.0.0.1:${apiPort}`, ...args]),
   };
   await start();

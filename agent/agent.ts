@@ -41,6 +41,13 @@ export interface AgentDeps {
 }
 
 const BFD_DEFAULT = { minTx: 100, minRx: 100, multiplier: 3 };
+/**
+ * Store liveness probe: a cheap read every second, failed after 2 s. The etcd watch
+ * resumes by itself after a disconnect (and reports no error), so without the probe an
+ * agent whose etcd is gone or frozen would keep saying storeConnected: true.
+ */
+const STORE_PROBE_MS = 1000;
+const STORE_PROBE_TIMEOUT_MS = 2000;
 
 /** Neighbors from the agent config, else from the chassis object in the store. */
 export function neighborsFor(cfg: AgentConfig, chassis: Chassis): NeighborConfig[] {
@@ -93,6 +100,11 @@ export class Agent {
   private retryTimer?: NodeJS.Timeout;
   private shell?: ReturnType<typeof shellRunner>;
   private resyncTimer?: NodeJS.Timeout;
+  private probeTimer?: NodeJS.Timeout;
+  private probing = false;
+  /** Both must hold for storeConnected: the watch is running and the last probe answered. */
+  private watchOk = false;
+  private probeOk = true;
   private watchBackoff = 500;
   private lastNat?: NatDesired;
   private zones = new Map<string, number>();
@@ -163,6 +175,8 @@ export class Agent {
     this.registration.onLost((err) => this.log.warn({ err: err.message }, 'chassis lease lost; re-registering'));
     this.resyncTimer = setInterval(() => this.kick(), this.cfg.reconcile.resyncSeconds * 1000);
     this.resyncTimer.unref();
+    this.probeTimer = setInterval(() => void this.probeStore(), STORE_PROBE_MS);
+    this.probeTimer.unref();
     this.loopDelay.reset(); // start-up (module loading, first pass) is not the steady state
   }
 
@@ -181,13 +195,45 @@ export class Agent {
     for (const o of w.initial) this.view.set(`${o.kind}/${o.id}`, { kind: o.kind, value: o.value });
     this.revision = w.revision;
     this.watch = w.watch;
-    this.state.storeConnected = true;
+    this.watchOk = true;
+    this.probeOk = true;
+    this.updateConnected();
     this.watchBackoff = 500;
+  }
+
+  private updateConnected(): void {
+    this._state.storeConnected = this.watchOk && this.probeOk;
+  }
+
+  /** One liveness read of the store (see STORE_PROBE_MS); a recovery triggers a pass. */
+  private async probeStore(): Promise<void> {
+    if (this.probing || this.stopped || !this.watchOk) return;
+    this.probing = true;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.store.revision(),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${STORE_PROBE_TIMEOUT_MS} ms`)), STORE_PROBE_TIMEOUT_MS))),
+      ]);
+      if (!this.probeOk) {
+        this.probeOk = true;
+        this.log.info({}, 'store reachable again');
+        this.kick();
+      }
+    } catch (err) {
+      if (this.probeOk && !this.stopped) this.log.warn({ err: (err as Error).message }, 'store unreachable: keeping NAT and routes as they are');
+      this.probeOk = false;
+    } finally {
+      clearTimeout(timer);
+      this.probing = false;
+      this.updateConnected();
+    }
   }
 
   private onWatchError(err: Error): void {
     if (this.stopped) return;
-    this.state.storeConnected = false;
+    this.watchOk = false;
+    this.updateConnected();
     this.log.warn({ err: err.message }, 'store watch failed: keeping NAT and routes as they are, retrying');
     void this.watch?.cancel().catch(() => undefined);
     const retry = () => {
@@ -313,6 +359,7 @@ export class Agent {
     this.loopDelay.disable();
     clearTimeout(this.retryTimer);
     clearInterval(this.resyncTimer);
+    clearInterval(this.probeTimer);
     await this.watch?.cancel().catch(() => undefined);
     if (opts.withdraw) await this.speaker?.stop('edgeflow agent shut down');
     else await this.speaker?.abandon();

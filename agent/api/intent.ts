@@ -324,17 +324,26 @@ export async function intentRoutes(app: FastifyInstance, opts: IntentRoutesOptio
         security: [{ bearer: [] }], response: { 204: { type: 'null' }, ...errs },
       },
     }, async (req, reply) => guard(undefined, async () => {
-      const cur = await store.get(r.kind, req.params.id);
-      if (!cur) throw new ApiError('EF_ERR_NOT_FOUND', `${r.singular} ${req.params.id} does not exist`, 'id');
-      if (req.query.revision !== undefined && req.query.revision !== cur.modRevision) {
-        throw new ApiError('EF_ERR_CONFLICT', `${r.singular} ${req.params.id} is at revision ${cur.modRevision}, not ${req.query.revision}`, 'revision');
+      // Without ?revision= the caller asked for no compare-and-swap: a concurrent write
+      // (e.g. the agent claiming activeChassis right after a create) only means read again.
+      for (let attempt = 0; ; attempt++) {
+        const cur = await store.get(r.kind, req.params.id);
+        if (!cur) throw new ApiError('EF_ERR_NOT_FOUND', `${r.singular} ${req.params.id} does not exist`, 'id');
+        if (req.query.revision !== undefined && req.query.revision !== cur.modRevision) {
+          throw new ApiError('EF_ERR_CONFLICT', `${r.singular} ${req.params.id} is at revision ${cur.modRevision}, not ${req.query.revision}`, 'revision');
+        }
+        const refs = await referrers(store, r.kind, req.params.id);
+        if (refs.length) {
+          throw new ApiError('EF_ERR_CONFLICT', `${r.singular} ${req.params.id} is still used by ${refs.slice(0, 5).join(', ')}${refs.length > 5 ? ` and ${refs.length - 5} more` : ''}`, 'id');
+        }
+        try {
+          await store.delete(r.kind, req.params.id, { expectRevision: cur.modRevision });
+          return reply.status(204).send();
+        } catch (err) {
+          if (req.query.revision === undefined && attempt < 20 && err instanceof StoreError && err.code === 'EF_STORE_CONFLICT') continue;
+          throw err;
+        }
       }
-      const refs = await referrers(store, r.kind, req.params.id);
-      if (refs.length) {
-        throw new ApiError('EF_ERR_CONFLICT', `${r.singular} ${req.params.id} is still used by ${refs.slice(0, 5).join(', ')}${refs.length > 5 ? ` and ${refs.length - 5} more` : ''}`, 'id');
-      }
-      await store.delete(r.kind, req.params.id, { expectRevision: cur.modRevision });
-      return reply.status(204).send();
     }));
   }
 }

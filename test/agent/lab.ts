@@ -21,6 +21,7 @@ import { ETCD_BIN } from '../harness/etcd.js';
 
 export const EDGEFLOW_BIN = fileURLToPath(new URL('../../../bin/edgeflow.js', import.meta.url));
 export const STORE_TOOL = fileURLToPath(new URL('./store-tool.js', import.meta.url));
+export const HTTP_TOOL = fileURLToPath(new URL('./http-tool.js', import.meta.url));
 export const TOKEN = 'efa-token';
 export const API_PORT = 8179;
 export const UPLINK = '192.0.2.11';
@@ -242,6 +243,15 @@ export class AgentLab {
       parsed = text ? JSON.parse(text) : undefined;
     } catch { /* keep text */ }
     return { status, body: parsed as T };
+  }
+
+  /** Sends all `reqs` at once from inside the compute namespace (http-tool.js). */
+  async parallel<T = any>(reqs: Array<{ method: string; path: string; body?: unknown }>): Promise<Array<ApiReply<T> & { ms: number }>> {
+    const file = join(this.dir, `requests-${Date.now()}.json`);
+    writeFileSync(file, JSON.stringify(reqs));
+    const out = await nsRun(this.c1, process.execPath, [HTTP_TOOL, `http://127.0.0.1:${API_PORT}`, TOKEN, file]);
+    rmSync(file, { force: true });
+    return JSON.parse(out) as Array<ApiReply<T> & { ms: number }>;
   }
 
   /** Runs store-tool.js inside the compute namespace against the lab's etcd. */

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { parse as parseYaml } from 'yaml';
 import { openStore, watchChassis, KINDS, type IntentStore, type Kind, type IntentObject, type Chassis, type ChassisRegistration, type IntentWatch, StoreError } from '../store/index.js';
-import { intentFromObjects, planNat, routesForChassis, diffRoutes, statusUpdates } from '../dynrouting/index.js';
+import { IntentIndex, intentFromObjects, planNat, routesForChassis, diffRoutes, statusUpdates } from '../dynrouting/index.js';
+import { MAX_DELTA, deltaSize, natDelta, type NatDelta } from './nat-delta.js';
 import { NatManager, shellRunner, type NatDesired, type NatSnapshot } from '../nat/index.js';
 import { Speaker } from '../bgp/speaker.js';
 import type { NeighborConfig, SpeakerConfig } from '../bgp/config.js';
@@ -48,6 +49,8 @@ const BFD_DEFAULT = { minTx: 100, minRx: 100, multiplier: 3 };
  */
 const STORE_PROBE_MS = 1000;
 const STORE_PROBE_TIMEOUT_MS = 2000;
+/** Sampling interval of the event-loop delay histogram (its samples include it). */
+const LOOP_RESOLUTION_MS = 10;
 
 /** Neighbors from the agent config, else from the chassis object in the store. */
 export function neighborsFor(cfg: AgentConfig, chassis: Chassis): NeighborConfig[] {
@@ -107,9 +110,11 @@ export class Agent {
   private probeOk = true;
   private watchBackoff = 500;
   private lastNat?: NatDesired;
+  /** The next pass reconciles NAT in full (start, resync timer, after an error); otherwise it applies the delta. */
+  private fullNat = true;
   private zones = new Map<string, number>();
   private idle: Array<() => void> = [];
-  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   private readonly _state: AgentStatus;
 
   constructor(cfg: AgentConfig, deps: AgentDeps) {
@@ -124,7 +129,9 @@ export class Agent {
 
   get state(): AgentStatus {
     const h = this.loopDelay;
-    if (h.count > 0) this._state.eventLoop = { p50Ms: h.percentile(50) / 1e6, p99Ms: h.percentile(99) / 1e6, maxMs: h.max / 1e6 };
+    // the histogram's samples include its own sampling interval: subtract it to get the delay
+    const ms = (ns: number) => Math.max(0, Math.round((ns / 1e6 - LOOP_RESOLUTION_MS) * 1000) / 1000);
+    if (h.count > 0) this._state.eventLoop = { p50Ms: ms(h.percentile(50)), p99Ms: ms(h.percentile(99)), maxMs: ms(h.max) };
     return this._state;
   }
 
@@ -173,7 +180,10 @@ export class Agent {
     await this.speaker.start();
     this.registration = await this.store.registerChassis(this.cfg.chassis, this.cfg.leaseTtl, { pid: process.pid });
     this.registration.onLost((err) => this.log.warn({ err: err.message }, 'chassis lease lost; re-registering'));
-    this.resyncTimer = setInterval(() => this.kick(), this.cfg.reconcile.resyncSeconds * 1000);
+    this.resyncTimer = setInterval(() => {
+      this.fullNat = true; // level-triggered: re-read the kernel and repair any drift
+      this.kick();
+    }, this.cfg.reconcile.resyncSeconds * 1000);
     this.resyncTimer.unref();
     this.probeTimer = setInterval(() => void this.probeStore(), STORE_PROBE_MS);
     this.probeTimer.unref();
@@ -281,11 +291,24 @@ export class Agent {
     const revision = this.revision;
     try {
       const intent = intentFromObjects(this.view.values());
+      const ix = new IntentIndex(intent); // indexed once for every function below
       const me = this.cfg.chassis;
-      const plan = planNat(intent, me, { previousZones: this.zones, previous: this.lastNat });
-      const routes = routesForChassis(intent, me);
+      const plan = planNat(ix, me, { previousZones: this.zones, previous: this.lastNat });
+      const routes = routesForChassis(ix, me);
       const diff = diffRoutes(this.speaker.localRoutes(), routes);
-      if (this.nat) {
+      // NAT fast path: only what changed, through single-entry calls (no kernel re-read)
+      let delta = this.nat && !this.fullNat && this.nat.ready && this.lastNat ? natDelta(this.lastNat, plan.desired) : undefined;
+      if (delta && deltaSize(delta) > MAX_DELTA) delta = undefined;
+      this.fullNat = false;
+      if (this.nat && delta) {
+        try {
+          await this.natMake(delta);
+        } catch (err) {
+          this.log.warn({ err: (err as Error).message }, 'NAT delta failed; reconciling in full');
+          delta = undefined;
+        }
+      }
+      if (this.nat && !delta) {
         // make before break: new entries first (the union keeps what is leaving)
         const union = unionNat(plan.desired, this.lastNat);
         if (union === plan.desired) await this.nat.reconcile(union);
@@ -294,10 +317,11 @@ export class Agent {
       if (diff.add.length) await this.speaker.addRoutes(diff.add);
       if (diff.remove.length) await this.speaker.removeRoutes(diff.remove);
       await this.speaker.settle();
-      if (this.nat) await this.nat.reconcile(plan.desired);
+      if (this.nat && delta) await this.natBreak(delta).catch(() => this.nat!.reconcile(plan.desired));
+      else if (this.nat) await this.nat.reconcile(plan.desired);
       this.lastNat = plan.desired;
       this.zones = plan.zones;
-      await this.writeStatus(intent);
+      await this.writeStatus(ix);
       const roles = countRoles(intent, me);
       Object.assign(this.state, {
         revision, reconciles: this.state.reconciles + 1, fips: roles, routes: routes.length, natEntries: plan.desired.fips.length,
@@ -309,6 +333,7 @@ export class Agent {
       this.deps.metrics?.fips.set({ state: 'standby' }, roles.standby);
       if (diff.add.length || diff.remove.length) this.log.info({ revision, announced: diff.add.length, withdrawn: diff.remove.length, ms: this.state.lastReconcile!.durationMs }, 'reconciled');
     } catch (err) {
+      this.fullNat = true;
       this.state.errors++;
       this.state.lastReconcile = { at: new Date().toISOString(), durationMs: Math.round(performance.now() - t0), result: 'error', error: (err as Error).message };
       this.deps.metrics?.reconcileErrors.inc({ stage: 'pass' });
@@ -321,9 +346,11 @@ export class Agent {
   }
 
   /** activeChassis claims and releases, compare-and-swap; a failure is retried next pass. */
-  private async writeStatus(intent: ReturnType<typeof intentFromObjects>): Promise<void> {
-    const addressOf = new Map(intent.floatingIps.map((f) => [f.id, f.address]));
-    for (const u of statusUpdates(intent, this.cfg.chassis)) {
+  private async writeStatus(ix: IntentIndex): Promise<void> {
+    const updates = statusUpdates(ix, this.cfg.chassis);
+    if (!updates.length) return;
+    const addressOf = new Map(ix.fips.map((f) => [f.id, f.address]));
+    for (const u of updates) {
       if (u.reason === 'claim' && this.speaker.neighbors().length > 0) {
         // make before break: claim only once a ToR has our route, or the old chassis would withdraw into a blackhole
         const a = addressOf.get(u.fipId);
@@ -340,6 +367,19 @@ export class Agent {
         this.dirtyLater();
       }
     }
+  }
+
+  /** Fast path, before the routes: ports, then new and re-pointed FIPs. */
+  private async natMake(d: NatDelta): Promise<void> {
+    for (const p of d.setPorts) await this.nat!.setPort(p);
+    for (const f of d.addFips) await this.nat!.addFip(f);
+    for (const f of d.moveFips) await this.nat!.moveFip(f);
+  }
+
+  /** Fast path, after the routes: FIPs that left, then their ports. */
+  private async natBreak(d: NatDelta): Promise<void> {
+    for (const f of d.removeFips) await this.nat!.removeFip(f.fip);
+    for (const p of d.removePorts) await this.nat!.removePort(p.tenant, p.fixedIp);
   }
 
   private dirtyLater(): void {

@@ -1,0 +1,40 @@
+// natDelta: the agent's NAT fast path applies exactly what changed, or nothing when the
+// tenants changed (then a full reconcile runs).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { deltaSize, natDelta } from './nat-delta.js';
+import type { NatDesired } from '../nat/index.js';
+
+const t1 = { id: 't1', zone: 11, subnets: ['10.0.0.0/24'], ifaces: ['tap-a', 'tap-b'], snat: { address: '203.0.113.1' } };
+const base: NatDesired = {
+  tenants: [t1],
+  ports: [{ tenant: 't1', fixedIp: '10.0.0.5', iface: 'tap-a' }, { tenant: 't1', fixedIp: '10.0.0.6', iface: 'tap-b' }],
+  fips: [{ fip: '198.51.100.7', tenant: 't1', fixedIp: '10.0.0.5' }, { fip: '198.51.100.8', tenant: 't1', fixedIp: '10.0.0.6' }],
+};
+
+test('natDelta: equal states give an empty delta', () => {
+  const d = natDelta(base, structuredClone(base))!;
+  assert.equal(deltaSize(d), 0);
+});
+
+test('natDelta: added, re-pointed and removed FIPs; new, re-plugged and removed ports', () => {
+  const next: NatDesired = {
+    tenants: [{ ...t1, ifaces: ['tap-b', 'tap-a'] }], // order does not matter
+    ports: [{ tenant: 't1', fixedIp: '10.0.0.5', iface: 'tap-b' }, { tenant: 't1', fixedIp: '10.0.0.9', iface: 'tap-a' }],
+    fips: [{ fip: '198.51.100.7', tenant: 't1', fixedIp: '10.0.0.9' }, { fip: '198.51.100.20', tenant: 't1', fixedIp: '10.0.0.5' }],
+  };
+  assert.deepEqual(natDelta(base, next), {
+    setPorts: [{ tenant: 't1', fixedIp: '10.0.0.5', iface: 'tap-b' }, { tenant: 't1', fixedIp: '10.0.0.9', iface: 'tap-a' }],
+    addFips: [{ fip: '198.51.100.20', tenant: 't1', fixedIp: '10.0.0.5' }],
+    moveFips: [{ fip: '198.51.100.7', tenant: 't1', fixedIp: '10.0.0.9' }],
+    removeFips: [{ fip: '198.51.100.8', tenant: 't1', fixedIp: '10.0.0.6' }],
+    removePorts: [{ tenant: 't1', fixedIp: '10.0.0.6', iface: 'tap-b' }],
+  });
+});
+
+test('natDelta: any tenant change (zone, interfaces, SNAT, a tenant more) means a full reconcile', () => {
+  assert.equal(natDelta(base, { ...base, tenants: [{ ...t1, zone: 12 }] }), undefined);
+  assert.equal(natDelta(base, { ...base, tenants: [{ ...t1, ifaces: ['tap-a'] }] }), undefined);
+  assert.equal(natDelta(base, { ...base, tenants: [{ ...t1, snat: { address: '203.0.113.2' } }] }), undefined);
+  assert.equal(natDelta(base, { ...base, tenants: [t1, { id: 't2', zone: 12, subnets: [], ifaces: [] }] }), undefined);
+});

@@ -7,6 +7,9 @@
 //   udp.ts      BfdManager: sockets (port 3784, source ports 49152–65535, TTL 255),
 //               demultiplexing, per-peer sessions with 'up'/'down' events and snapshots;
 //               the nftables GTSM rules that check the received TTL for us
+//   threaded.ts ThreadedBfdManager: the same BfdManager in a worker thread (worker.ts), so
+//               main-thread stalls (GC, JIT, process spawns) cannot silence BFD; the
+//               speaker's default
 //
 // Done: asynchronous mode, Active role, poll sequence, jitter, all diagnostics we can
 // produce (1, 3, 7), a peer's Demand bit honoured. Not done: Echo mode, authentication
@@ -14,7 +17,7 @@
 // (RFC 5883), the Passive role.
 //
 // Typical use by the speaker:
-//   const bfd = new BfdManager();
+//   const bfd = new ThreadedBfdManager();    // or new BfdManager() in this thread
 //   const s = await bfd.add({ peer: '192.0.2.1', local: '192.0.2.2', minTx: 100, minRx: 100, multiplier: 3 });
 //   s.on('down', (ev) => { if (!ev.remoteAdminDown) tearDownBgp(ev.peer, ev.diagName); });
 //   bfd.snapshot();           // for REST / Prometheus
@@ -70,3 +73,10 @@ export {
   type BfdStateEvent,
   type BfdTimersMs,
 } from './udp.js';
+export {
+  ThreadedBfdManager,
+  ThreadedBfdSession,
+  type BfdManagerLike,
+  type BfdSessionLike,
+  type ThreadedBfdManagerOptions,
+} from './threaded.js';

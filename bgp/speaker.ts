@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { Session, type Clock, type SessionLogger, type CapabilityConfig, type Negotiated } from './fsm/index.js';
 import { Rib, routeKey, type PeerConfig, type RouteView } from './rib/index.js';
 import { loadMrt } from './mrt/index.js';
-import { BfdManager } from './bfd/index.js';
+import { ThreadedBfdManager, type BfdManagerLike } from './bfd/index.js';
 import { toCodecRoute, routeSpecKey, RouteSpecError, type RouteSpec, type CodecRoute } from './routespec.js';
 import type { SpeakerConfig, NeighborConfig } from './config.js';
 import type { NeighborView, PathView, SpeakerApi, MessageCounters } from './view.js';
@@ -25,8 +25,8 @@ const CEASE_BFD_DOWN = 10; // RFC 9384
 export interface SpeakerDeps {
   log?: SessionLogger;
   clock?: Clock;
-  /** BFD manager to use (a test may pass one on another port); created when a neighbor asks for BFD. */
-  bfd?: BfdManager;
+  /** BFD manager to use (a test may pass one on another port, or an in-process BfdManager); by default a ThreadedBfdManager (BFD in a worker thread, safe from main-thread stalls) is created when a neighbor asks for BFD. */
+  bfd?: BfdManagerLike;
 }
 
 interface PeerRuntime {
@@ -147,7 +147,7 @@ export class Speaker extends EventEmitter implements SpeakerApi {
   private readonly local = new Map<string, { spec: RouteSpec; route: CodecRoute }>();
   private readonly receivedAt = new Map<string, number>();
   private server?: net.Server;
-  private bfd?: BfdManager;
+  private bfd?: BfdManagerLike;
   private ownsBfd = false;
   private flushScheduled = false;
   private stopped = false;
@@ -320,7 +320,7 @@ export class Speaker extends EventEmitter implements SpeakerApi {
   private async startBfd(p: PeerRuntime): Promise<void> {
     const b = p.cfg.bfd!;
     if (!this.bfd) {
-      this.bfd = this.deps.bfd ?? new BfdManager();
+      this.bfd = this.deps.bfd ?? new ThreadedBfdManager();
       this.ownsBfd = !this.deps.bfd;
       this.bfd.on('error', (err: Error) => this.log.error({ err }, 'BFD error'));
     }

@@ -26,6 +26,8 @@ export interface SpeakerProc {
   readonly configFile: string;
   /** Pid of the running speaker (changes on restart). */
   pid(): number | undefined;
+  /** When the current speaker process was spawned (epoch ms). */
+  startedAt(): number;
   /** Resolves when the current speaker process has exited; undefined when none runs. */
   exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
   alive(): boolean;
@@ -71,6 +73,7 @@ export async function startSpeaker(lab: Lab, ns: string, config: Record<string, 
 
   let output = '';
   let child: ChildProcess | undefined;
+  let spawnedAt = 0;
   let exitP: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
 
   const api = <T>(method: string, path: string, body?: unknown): Promise<ApiReply<T>> =>
@@ -104,7 +107,8 @@ export async function startSpeaker(lab: Lab, ns: string, config: Record<string, 
   };
 
   const start = async (): Promise<void> => {
-    const c = lab.spawn(ns, process.execPath, ['--enable-source-maps', EDGEFLOW, 'speaker', '--config', configFile, '--log-level', 'info']);
+    spawnedAt = Date.now();
+    const c = lab.spawn(ns, process.execPath, [...(process.env.EFP_SPEAKER_NODE_ARGS ?? '--enable-source-maps').split(' ').filter(Boolean), EDGEFLOW, 'speaker', '--config', configFile, '--log-level', process.env.EFP_SPEAKER_LOG ?? 'info']);
     child = c;
     if (c.pid !== undefined) lab.trackPid(c.pid);
     const keep = (b: unknown): void => {
@@ -124,6 +128,7 @@ export async function startSpeaker(lab: Lab, ns: string, config: Record<string, 
     ns,
     configFile,
     pid: () => child?.pid,
+    startedAt: () => spawnedAt,
     exited: () => exitP,
     alive: () => !!child && child.exitCode === null && child.signalCode === null,
     log: () => output,

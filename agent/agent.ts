@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { parse as parseYaml } from 'yaml';
-import { openStore, watchChassis, KINDS, type IntentStore, type Kind, type IntentObject, type Chassis, type ChassisRegistration, type IntentWatch, StoreError } from '../store/index.js';
+import { openStore, watchChassis, KINDS, type IntentStore, type Kind, type IntentObject, type Chassis, type ChassisRegistration, type IntentWatch, type FloatingIp, type Port, StoreError } from '../store/index.js';
 import { IntentIndex, intentFromObjects, planNat, routesForChassis, diffRoutes, statusUpdates } from '../dynrouting/index.js';
 import { MAX_DELTA, deltaSize, natDelta, type NatDelta } from './nat-delta.js';
 import { NatManager, shellRunner, type NatDesired, type NatSnapshot } from '../nat/index.js';
@@ -192,13 +192,17 @@ export class Agent {
 
   private async startWatch(): Promise<void> {
     const w = await watchChassis(this.store, this.cfg.chassis, (events) => {
+      let relevant = false;
       for (const e of events) {
         const k = `${e.kind}/${e.id}`;
+        const before = this.view.get(k)?.value;
         if (e.type === 'put') this.view.set(k, { kind: e.kind, value: e.value });
         else this.view.delete(k);
         this.revision = Math.max(this.revision, e.revision);
+        if (!relevant && !this.isOwnClaimEcho(e.type, e.kind, before, e.value)) relevant = true;
       }
-      this.kick();
+      if (relevant) this.kick();
+      else if (!this.running) this._state.revision = this.revision;
     }, (err) => this.onWatchError(err));
     // level-triggered: the snapshot replaces whatever we had
     this.view.clear();
@@ -258,6 +262,25 @@ export class Agent {
       });
     };
     setTimeout(retry, this.watchBackoff).unref();
+  }
+
+  /**
+   * True for the watch echo of our own activeChassis claim: a FIP of a port on this
+   * chassis whose only change is activeChassis becoming us. A pass would find nothing
+   * to do (role, NAT and routes depend on the port's chassis, and the claim is done),
+   * but at 10,000 FIPs it costs a full computation, so every FIP would cost two.
+   * The periodic resync still runs a full pass.
+   */
+  private isOwnClaimEcho(type: 'put' | 'delete', kind: Kind, before: IntentObject | undefined, after: IntentObject): boolean {
+    if (type !== 'put' || kind !== 'floatingip' || !before) return false;
+    const me = this.cfg.chassis;
+    const a = after as FloatingIp;
+    const b = before as FloatingIp;
+    if (a.activeChassis !== me || (b.activeChassis ?? null) === me) return false;
+    if (!a.portId || (this.view.get(`port/${a.portId}`)?.value as Port | undefined)?.chassis !== me) return false;
+    const { activeChassis: _a, ...restA } = a;
+    const { activeChassis: _b, ...restB } = b;
+    return canonicalJson(restA) === canonicalJson(restB);
   }
 
   /** Asks for a reconcile pass (coalesced: one runs at a time, one more is queued). */
@@ -436,4 +459,9 @@ function countRoles(intent: ReturnType<typeof intentFromObjects>, me: string): {
     else if (f.standbyPortId && portChassis.get(f.standbyPortId) === me) standby++;
   }
   return { active, standby };
+}
+
+/** JSON with sorted keys (undefined fields dropped): equal objects give equal text. */
+function canonicalJson(o: Record<string, unknown>): string {
+  return JSON.stringify(Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => [k, o[k]]));
 }

@@ -38,3 +38,20 @@ test('natDelta: any tenant change (zone, interfaces, SNAT, a tenant more) means 
   assert.equal(natDelta(base, { ...base, tenants: [{ ...t1, snat: { address: '203.0.113.2' } }] }), undefined);
   assert.equal(natDelta(base, { ...base, tenants: [t1, { id: 't2', zone: 12, subnets: [], ifaces: [] }] }), undefined);
 });
+
+test('natDelta: lists in any order give the same delta as sorted ones (map walk fallback)', () => {
+  const next: NatDesired = {
+    tenants: [t1],
+    ports: [{ tenant: 't1', fixedIp: '10.0.0.9', iface: 'tap-a' }, { tenant: 't1', fixedIp: '10.0.0.5', iface: 'tap-a' }],
+    fips: [{ fip: '198.51.100.9', tenant: 't1', fixedIp: '10.0.0.9' }, { fip: '198.51.100.7', tenant: 't1', fixedIp: '10.0.0.5' }],
+  };
+  const sorted: NatDesired = { ...next, ports: [...next.ports].reverse(), fips: [...next.fips].reverse() };
+  const a = natDelta(base, next)!;
+  const b = natDelta(base, sorted)!;
+  const norm = (d: typeof a) => JSON.stringify(Object.fromEntries(Object.entries(d).map(([k, v]) => [k, [...v].map((x) => JSON.stringify(x)).sort()])));
+  assert.equal(norm(a), norm(b));
+  assert.deepEqual(b.addFips.map((f) => f.fip), ['198.51.100.9']);
+  assert.deepEqual(b.removeFips.map((f) => f.fip), ['198.51.100.8']);
+  assert.deepEqual(b.setPorts.map((p) => p.fixedIp), ['10.0.0.9']);
+  assert.deepEqual(b.removePorts.map((p) => p.fixedIp), ['10.0.0.6']);
+});

@@ -30,22 +30,56 @@ function sameTenants(a: NatDesired, b: NatDesired): boolean {
   return key(a) === key(b);
 }
 
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const cmpPort = (a: NatPort, b: NatPort): number => cmp(a.tenant, b.tenant) || cmp(a.fixedIp, b.fixedIp);
+const cmpFip = (a: NatFip, b: NatFip): number => cmp(a.fip, b.fip);
+
+/**
+ * Walks two lists sorted by `order` (as planNat sorts them) side by side: O(n), no
+ * allocation. Returns false, having reported nothing, when either list is not strictly
+ * sorted, so the caller can fall back to maps.
+ */
+function mergeWalk<T>(prev: readonly T[], next: readonly T[], order: (a: T, b: T) => number, on: { add(x: T): void; both(p: T, n: T): void; remove(x: T): void }): boolean {
+  for (const l of [prev, next]) for (let i = 1; i < l.length; i++) if (order(l[i - 1]!, l[i]!) >= 0) return false;
+  let i = 0;
+  let j = 0;
+  while (i < prev.length || j < next.length) {
+    const c = i >= prev.length ? 1 : j >= next.length ? -1 : order(prev[i]!, next[j]!);
+    if (c < 0) on.remove(prev[i++]!);
+    else if (c > 0) on.add(next[j++]!);
+    else on.both(prev[i++]!, next[j++]!);
+  }
+  return true;
+}
+
+/** The same walk through maps, for lists in any order. */
+function mapWalk<T>(prev: readonly T[], next: readonly T[], key: (x: T) => string, on: { add(x: T): void; both(p: T, n: T): void; remove(x: T): void }): void {
+  const p = new Map(prev.map((x) => [key(x), x]));
+  const n = new Map(next.map((x) => [key(x), x]));
+  for (const [k, x] of n) {
+    const o = p.get(k);
+    if (o === undefined) on.add(x);
+    else on.both(o, x);
+  }
+  for (const [k, x] of p) if (!n.has(k)) on.remove(x);
+}
+
 /** What changed from `prev` (applied) to `next`; undefined when the tenants differ (full reconcile). */
 export function natDelta(prev: NatDesired, next: NatDesired): NatDelta | undefined {
   if (!sameTenants(prev, next)) return undefined;
   const d: NatDelta = { setPorts: [], addFips: [], moveFips: [], removeFips: [], removePorts: [] };
-  const prevPorts = new Map(prev.ports.map((p) => [portKey(p), p]));
-  const nextPorts = new Map(next.ports.map((p) => [portKey(p), p]));
-  for (const [k, p] of nextPorts) if (prevPorts.get(k)?.iface !== p.iface) d.setPorts.push(p);
-  for (const [k, p] of prevPorts) if (!nextPorts.has(k)) d.removePorts.push(p);
-  const prevFips = new Map(prev.fips.map((f) => [f.fip, f]));
-  const nextFips = new Map(next.fips.map((f) => [f.fip, f]));
-  for (const [a, f] of nextFips) {
-    const o = prevFips.get(a);
-    if (!o) d.addFips.push(f);
-    else if (o.fixedIp !== f.fixedIp || o.tenant !== f.tenant) d.moveFips.push(f);
-  }
-  for (const [a, f] of prevFips) if (!nextFips.has(a)) d.removeFips.push(f);
+  const ports = {
+    add: (p: NatPort) => d.setPorts.push(p),
+    both: (o: NatPort, p: NatPort) => { if (o.iface !== p.iface) d.setPorts.push(p); },
+    remove: (p: NatPort) => d.removePorts.push(p),
+  };
+  if (!mergeWalk(prev.ports, next.ports, cmpPort, ports)) mapWalk(prev.ports, next.ports, portKey, ports);
+  const fips = {
+    add: (f: NatFip) => d.addFips.push(f),
+    both: (o: NatFip, f: NatFip) => { if (o.fixedIp !== f.fixedIp || o.tenant !== f.tenant) d.moveFips.push(f); },
+    remove: (f: NatFip) => d.removeFips.push(f),
+  };
+  if (!mergeWalk(prev.fips, next.fips, cmpFip, fips)) mapWalk(prev.fips, next.fips, (f) => f.fip, fips);
   return d;
 }
 

@@ -6,8 +6,9 @@
 // agent no longer silences us towards a ToR that detects in 300 ms.
 //
 // Commands go to the worker by postMessage, in order; events come back in order. The
-// worker pushes each session's snapshot with every state change and every
-// `snapshotIntervalMs` (500 ms), so `snapshot()` stays synchronous: state is current,
+// worker pushes each session's snapshot with every state change, within 50 ms of any
+// other change of its negotiated values (poll done, remote state), and every
+// `snapshotIntervalMs` (500 ms); so `snapshot()` stays synchronous: state is current,
 // counters may be up to one interval old, `uptime` is extrapolated on this side.
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
@@ -76,7 +77,7 @@ export type BfdWorkerMessage =
   | { t: 'reply'; id: number; ok: false; error: { name: string; message: string; code?: string } }
   | { t: 'events'; items: { ev: BfdStateEvent; snap: StampedSnapshot }[] }
   | { t: 'snapshots'; items: StampedSnapshot[]; drops: Partial<Record<BfdDropReason, number>>; rxErrors: number }
-  | { t: 'error'; error: { name: string; message: string; code?: string } };
+  | { t: 'error'; error: { name: string; message: string; code?: string }; fatal?: boolean };
 
 const epochNow = (): number => performance.timeOrigin + performance.now();
 
@@ -166,6 +167,8 @@ export class ThreadedBfdManager extends EventEmitter implements BfdManagerLike {
   private closing?: Promise<void>;
   /** Workers we are ending ourselves (their exit is no failure). */
   private readonly ending = new WeakSet<Worker>();
+  /** What a worker reported before it died (the reason its exit gives). */
+  private readonly lastWorkerError = new WeakMap<Worker, Error>();
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly byPeer = new Map<string, ThreadedBfdSession>();
@@ -263,7 +266,10 @@ export class ThreadedBfdManager extends EventEmitter implements BfdManagerLike {
     const w = new Worker(this.opts.workerUrl ?? new URL('./worker.js', import.meta.url), { workerData: data, name: 'edgeflow-bfd' });
     this.worker = w;
     w.on('message', (m: BfdWorkerMessage) => this.onMessage(m));
-    w.on('error', (err) => this.emitError(err));
+    w.on('error', (err) => {
+      this.lastWorkerError.set(w, err);
+      this.emitError(err);
+    });
     w.on('exit', (code) => this.onExit(w, code));
     return w;
   }
@@ -298,9 +304,12 @@ export class ThreadedBfdManager extends EventEmitter implements BfdManagerLike {
         this.drops = m.drops;
         this.rxErrors = m.rxErrors;
         return;
-      case 'error':
-        this.emitError(toError(m.error));
+      case 'error': {
+        const err = toError(m.error);
+        if (m.fatal && this.worker) this.lastWorkerError.set(this.worker, err);
+        this.emitError(err);
         return;
+      }
       default: {
         const never: never = m;
         throw new Error(`unknown BFD worker message ${String(never)}`);
@@ -331,12 +340,14 @@ export class ThreadedBfdManager extends EventEmitter implements BfdManagerLike {
    */
   private onExit(w: Worker, code: number): void {
     if (this.worker === w) this.worker = undefined;
+    const cause = this.lastWorkerError.get(w);
+    const why = `(code ${code})${cause ? `: ${cause.message}` : ''}`;
     for (const [id, p] of this.pending) {
       this.pending.delete(id);
-      p.reject(new Error(`bfd: worker exited (code ${code})`));
+      p.reject(new Error(`bfd: worker exited ${why}`, cause ? { cause } : {}));
     }
     if (this.ending.has(w)) return;
-    this.emitError(new Error(`bfd: worker exited unexpectedly (code ${code})`));
+    this.emitError(new Error(`bfd: worker exited unexpectedly ${why}`, cause ? { cause } : {}));
     const gone = [...this.byPeer.values()];
     this.byPeer.clear();
     const at = performance.now();

@@ -1,8 +1,8 @@
 // The BFD worker thread (RFC 5880/5881): runs one BfdManager (udp.ts) on its own event
 // loop for a ThreadedBfdManager (threaded.ts) on the main thread. Commands arrive by
 // postMessage and run one at a time in arrival order; state changes go back at once,
-// each with the session's snapshot, and every session's snapshot goes back every
-// `snapshotIntervalMs`. Nothing here blocks: the point is that this loop keeps its
+// each with the session's snapshot; a snapshot whose negotiated values changed goes back
+// within 50 ms, and every session's snapshot every `snapshotIntervalMs`. Nothing here blocks: the point is that this loop keeps its
 // transmit and detection timers while the main thread stalls.
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
@@ -40,11 +40,30 @@ function flush(): void {
   post({ t: 'events', items });
 }
 
+// Every snapshotIntervalMs all snapshots go (counters); every WATCH_MS those whose
+// protocol view changed without a state change (poll done, remote state, discriminator).
+const WATCH_MS = 50;
+const lastKey = new WeakMap<BfdPeerSession, string>();
+const keyOf = (s: StampedSnapshot): string => {
+  const n = s.snap;
+  return `${n.state} ${n.remoteState} ${n.remoteDiag} ${n.remoteDiscr} ${n.txInterval} ${n.rxInterval} ${n.remoteMultiplier} ${n.detectionTimeMs}`;
+};
+let sinceFull = 0;
 const timer = setInterval(() => {
   const sessions = manager.sessions();
+  sinceFull += WATCH_MS;
+  const full = sinceFull >= data.snapshotIntervalMs;
+  if (full) sinceFull = 0;
   if (sessions.length === 0) return;
-  post({ t: 'snapshots', items: sessions.map(stamped), drops: { ...manager.drops }, rxErrors: manager.rxErrors });
-}, data.snapshotIntervalMs);
+  const items: StampedSnapshot[] = [];
+  for (const s of sessions) {
+    const snap = stamped(s);
+    const key = keyOf(snap);
+    if (full || lastKey.get(s) !== key) items.push(snap);
+    lastKey.set(s, key);
+  }
+  if (items.length > 0) post({ t: 'snapshots', items, drops: { ...manager.drops }, rxErrors: manager.rxErrors });
+}, Math.min(WATCH_MS, data.snapshotIntervalMs));
 
 async function handle(c: BfdWorkerCommand): Promise<BfdWorkerMessage & { t: 'reply' }> {
   switch (c.cmd) {
@@ -86,7 +105,7 @@ async function handle(c: BfdWorkerCommand): Promise<BfdWorkerMessage & { t: 'rep
 // peers it is not a path failure, RFC 5882 §3.2), then ends the thread.
 let dying = false;
 process.on('uncaughtException', (err) => {
-  post({ t: 'error', error: errorOf(err) });
+  post({ t: 'error', error: errorOf(err), fatal: true });
   if (dying) return;
   dying = true;
   clearInterval(timer);

@@ -223,11 +223,11 @@ export class ThreadedBfdManager extends EventEmitter implements BfdManagerLike {
     const w = this.worker;
     if (!w) return;
     this.closing = (async () => {
-      try {
-        await this.request({ cmd: 'close' });
-      } catch {
-        /* the worker is gone already */
-      }
+      // A wedged worker must not hang close(): after 2 s it is terminated with what it has.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000)));
+      await Promise.race([this.request({ cmd: 'close' }).catch(() => undefined), late]); // errors: the worker is gone already
+      clearTimeout(timer);
       this.ending.add(w);
       this.worker = undefined;
       this.byPeer.clear();

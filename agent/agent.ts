@@ -173,7 +173,8 @@ export class Agent {
    * Second half of the start: the first pass puts NAT and routes in place before any
    * session is up (so the initial table dump, and End-of-RIB after a graceful restart,
    * is complete), then BGP and BFD start. Call it once the API is built: compiling the
-   * API's schemas blocks the event loop for hundreds of ms, which BFD would not survive.
+   * API's schemas blocks the event loop for hundreds of ms (BFD runs in its own thread,
+   * but BGP keepalives and the first UPDATEs would wait).
    */
   async run(): Promise<void> {
     await this.reconcileNow();

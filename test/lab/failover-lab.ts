@@ -17,6 +17,7 @@ import { pidAlive } from '../../topologies/runner/shell.js';
 export const CLI = join(repoRoot(), 'dist', 'topologies', 'cli.js');
 export const COMPUTE_IP = { compute1: '192.0.2.11', compute2: '192.0.2.21' } as const;
 export type Compute = keyof typeof COMPUTE_IP;
+const MGMT_IP: Record<Compute, string> = { compute1: '100.64.0.11', compute2: '100.64.0.12' };
 const TOKEN = 'lab-token';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -216,17 +217,17 @@ export class FailoverLab {
   }
 
   /**
-   * Waits until the ToR has the BGP sessions (and BFD) of `which` up, and they stayed up
-   * for `steadyMs` (a session that just came up may still flap once at start).
+   * Waits until the ToR has the BGP sessions (and BFD, unless `bfd: false`) of `which` up,
+   * and they stayed up for `steadyMs` (a session that just came up may still flap once at start).
    */
-  async waitSessions(which: Compute[] = ['compute1', 'compute2'], opts: { timeoutMs?: number; steadyMs?: number } = {}): Promise<void> {
+  async waitSessions(which: Compute[] = ['compute1', 'compute2'], opts: { timeoutMs?: number; steadyMs?: number; bfd?: boolean } = {}): Promise<void> {
     const deadline = Date.now() + (opts.timeoutMs ?? 90000);
     const steady = opts.steadyMs ?? 2000;
     let upSince: number | undefined;
     let last = '';
     for (;;) {
       const s = await this.torSessions().catch(() => undefined);
-      const b = await this.torBfd().catch(() => undefined);
+      const b = opts.bfd === false ? { compute1: 'up', compute2: 'up' } : await this.torBfd().catch(() => undefined);
       const ok = !!s && !!b && which.every((c) => s[c] === 'Established' && b[c] === 'up');
       last = JSON.stringify({ bgp: s, bfd: b });
       if (ok) {
@@ -291,8 +292,21 @@ export class FailoverLab {
     return ((await this.ctl(['fip', 'show', id])) as { floatingip: Fip }).floatingip;
   }
 
+  /** The agent API of `via` over the management network (curl in ef-mgmt: no Node start-up in the way of a timed call). */
+  async api(via: Compute, method: string, path: string, body?: unknown): Promise<unknown> {
+    const out = await nsRun('ef-mgmt', 'curl', ['-sS', '-m', '15', '-X', method, '-H', `authorization: Bearer ${TOKEN}`,
+      ...(body === undefined ? [] : ['-H', 'content-type: application/json', '-d', JSON.stringify(body)]),
+      '-w', '\n%{http_code}', `http://${MGMT_IP[via]}:8179${path}`]);
+    const nl = out.lastIndexOf('\n');
+    const code = Number(out.slice(nl + 1));
+    const text = out.slice(0, nl);
+    if (code >= 400 || !code) throw new Error(`${method} ${path} on ${via}: HTTP ${code} ${text}`);
+    return text.trim() ? JSON.parse(text) : undefined;
+  }
+
+  /** PUT /api/v1/floatingips/{id} with the new port (planned failover / operator re-association). */
   async moveFip(id: string, port: string, via: Compute = 'compute1'): Promise<Fip> {
-    return ((await this.ctl(['fip', 'move', id, '--port', port], via)) as { floatingip: Fip }).floatingip;
+    return ((await this.api(via, 'PUT', `/api/v1/floatingips/${encodeURIComponent(id)}`, { floatingip: { portId: port } })) as { floatingip: Fip }).floatingip;
   }
 
   async deleteFip(id: string, via: Compute = 'compute1'): Promise<void> {

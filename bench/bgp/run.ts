@@ -32,7 +32,7 @@ const arg = (name: string): string | undefined => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const SIZES = (arg('n') ?? '100000,1000000').split(',').map(Number);
-const PAIRS = (arg('pairs') ?? 'edgeflow>frr,bird>frr,gobgp>frr,edgeflow>bird,bird>bird,birdA>edgeflow,birdA>bird,birdA>gobgp')
+const PAIRS = (arg('pairs') ?? 'edgeflow>frr,bird>frr,birdA>frr,gobgp>frr,edgeflow>bird,bird>bird,birdA>edgeflow,birdA>bird,birdA>gobgp')
   .split(',').map((p) => p.split('>') as [Kind, Kind]);
 const GOBGP_MAX = Number(arg('gobgp-max') ?? 100000);
 const WRITE = args.includes('--write');
@@ -240,10 +240,13 @@ async function startEdgeflowSide(lab: Lab, ns: string, self: string, peer: strin
 async function gobgpLoad(h: GobgpHandle, file: string, n: number): Promise<number> {
   const count = async () => Number(/Destination:\s+(\d+)/.exec(await h.gobgp(['global', 'rib', 'summary', '-a', 'ipv4']))?.[1] ?? 0);
   let tries = 0;
-  for (let have = await count(); have < n && tries < 30; have = await count()) {
+  let have = await count();
+  for (; have < n && tries < 20; have = await count()) {
     await h.gobgp(['mrt', 'inject', 'global', file, String(n), String(have)]).catch(() => '');
     tries++;
   }
+  // the last few can stay lost however often they are injected: add them one by one (same attributes)
+  for (let i = have; i < n; i++) await h.gobgp(['global', 'rib', 'add', `${routeIp(i)}/32`, 'nexthop', TX, 'aspath', String(ORIGIN_AS), 'origin', 'igp', '-a', 'ipv4']);
   return tries;
 }
 
@@ -270,7 +273,8 @@ interface Row {
  */
 function captureFirstUpdate(lab: Lab): { ready: Promise<void>; time(): Promise<number> } {
   const bpf = `src host ${TX} and tcp src port 179 or src host ${TX} and tcp dst port 179`;
-  const filter = `(${bpf}) and tcp[((tcp[12:1] & 0xf0) >> 2) + 18] = 2`;
+  // type UPDATE and longer than an IPv4 End-of-RIB (23 bytes), which BIRD sends at once on an empty session
+  const filter = `(${bpf}) and tcp[((tcp[12:1] & 0xf0) >> 2) + 18] = 2 and tcp[((tcp[12:1] & 0xf0) >> 2) + 16 : 2] > 23`;
   const c = lab.spawn(RX_NS, 'tshark', ['-i', 'to-tx', '-c', '1', '-f', filter, '-T', 'fields', '-e', 'frame.time_epoch', '-l', '-q']);
   let out = '';
   let err = '';

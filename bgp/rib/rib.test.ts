@@ -346,3 +346,13 @@ test('removing a peer withdraws its routes; attribute sets are released when unu
   assert.throws(() => rib.peer(E1), RangeError);
   assert.ok(rib.table.size < before);
 });
+
+test('a local route keeps its configured next hop towards eBGP peers (third-party next hop); without one, next hop self', () => {
+  const { rib, sync } = lab();
+  sync();
+  rib.originate('ipv4-unicast', { prefix: '198.51.100.7/32' }, base([]), ['192.0.2.99']);
+  rib.originate('ipv4-unicast', { prefix: '198.51.100.8/32' }, base([]), []);
+  const v = sync();
+  assert.deepEqual(v.get(E2)!.get(K('198.51.100.7/32'))!.nextHop, ['192.0.2.99']);
+  assert.deepEqual(v.get(E2)!.get(K('198.51.100.8/32'))!.nextHop, ['192.0.2.20']);
+});

@@ -795,7 +795,7 @@ export class Rib {
       if (target.kind === 'ebgp' && (a.hasCommunity('NO_EXPORT') || a.hasCommunity('NO_EXPORT_SUBCONFED'))) return null;
     }
     const cacheKey = (((target.index * 65536 + src.index) * 64 + fam.index) * 4096 + rule + 2) * 2 + 1;
-    return this.derived(a, cacheKey, () => this.exportAttrs(a, src, target, fam.family, rule), () => this.exportNextHop(a, target, fam.family));
+    return this.derived(a, cacheKey, () => this.exportAttrs(a, src, target, fam.family, rule), () => this.exportNextHop(a, src, target, fam.family));
   }
 
   private exportAttrs(a: AttrSet, src: Peer, target: Peer, family: Family, rule: number): PathAttribute[] | null {
@@ -834,9 +834,12 @@ export class Rib {
     return sortAttrs(attrs);
   }
 
-  private exportNextHop(a: AttrSet, target: Peer, family: Family): readonly string[] {
+  private exportNextHop(a: AttrSet, src: Peer, target: Peer, family: Family): readonly string[] {
     const nh = a.nextHop;
     const unspecified = nh.length === 0 || nh[0] === '0.0.0.0' || nh[0] === '::';
+    // A local route with a configured next hop keeps it, to eBGP peers too: a third-party
+    // next hop (RFC 4271 §5.1.3), e.g. a central speaker announcing each FIP via its chassis.
+    if (src === this.local && !unspecified) return nh;
     const self = unspecified || (target.kind === 'ebgp' ? !target.config.nextHopUnchanged : !!target.config.nextHopSelf);
     if (!self) return nh;
     const local = target.session?.localAddress;

@@ -207,18 +207,20 @@ export class AgentLab {
     }, 30000, 100);
   }
 
-  /** Signals the agent and waits for it to exit. */
-  async stopAgent(sig: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  /** Signals the agent and waits for it to exit (SIGKILL after `graceMs`); true when it exited by itself. */
+  async stopAgent(sig: NodeJS.Signals = 'SIGTERM', graceMs = 10000): Promise<boolean> {
     const c = this.agent;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return true;
     c.kill(sig);
     let t: NodeJS.Timeout | undefined;
-    await Promise.race([this.agentExit, new Promise((r) => (t = setTimeout(r, 10000)))]);
+    await Promise.race([this.agentExit, new Promise((r) => (t = setTimeout(r, graceMs)))]);
     clearTimeout(t);
     if (c.exitCode === null && c.signalCode === null) {
       c.kill('SIGKILL');
       await this.agentExit;
+      return sig === 'SIGKILL';
     }
+    return true;
   }
 
   logTail(lines = 30): string {
@@ -324,6 +326,11 @@ export class AgentLab {
 export function portIp(i: number): string {
   const n = 256 + i;
   return `10.0.${n >> 8}.${n & 255}`;
+}
+
+/** Generated FIP address k for big runs: 100.96.0.1 onwards, 250 per /24 (.1 – .250). */
+export function rangeFipAddress(k: number): string {
+  return `100.96.${Math.floor(k / 250)}.${(k % 250) + 1}`;
 }
 
 /** FIP create through the API; returns the FIP object. */

@@ -4,9 +4,13 @@
 //   allocate {portId, network?, tenant?}       one FIP from the pool (the store's CAS allocation)
 //   bulk {ports: [{id, fixedIp}], fips: [{id, address, portId}], batch?}
 //                                              ports then FIPs, `batch` objects per transaction
+//   range {ports?: {from, count}, fips?: {from, count, portFrom?}, batch?, network?}
+//                                              generated objects: port vm-i (fixed IP portIp(i)),
+//                                              FIP f-k (address rangeFipAddress(k)) on port vm-(portFrom+k-from)
 //   delete {kind, ids: [...]}                  deletes, 40 per transaction
 //   count {kind}                               number of objects of a kind
 import { openEtcdStore, type TxnOp } from '../../store/index.js';
+import { portIp, rangeFipAddress } from './lab.js';
 
 async function main(): Promise<void> {
   const [endpoints, cmd, json] = process.argv.slice(2);
@@ -33,6 +37,28 @@ async function main(): Promise<void> {
         await write((arg.fips ?? []).map((f: { id: string; address: string; portId: string }) => ({
           op: 'put', kind: 'floatingip', value: { id: f.id, address: f.address, network: arg.network ?? 'ext', tenant: arg.tenant ?? 't1', portId: f.portId },
         })));
+        out = { revision };
+        break;
+      }
+      case 'range': {
+        const batch: number = arg.batch ?? 40;
+        let revision = 0;
+        const write = async (ops: TxnOp[]): Promise<void> => {
+          for (let i = 0; i < ops.length; i += batch) revision = (await store.txn(ops.slice(i, i + batch))).revision;
+        };
+        const p = arg.ports as { from: number; count: number } | undefined;
+        if (p) {
+          await write(Array.from({ length: p.count }, (_, j) => ({
+            op: 'put' as const, kind: 'port' as const, value: { id: `vm-${p.from + j}`, tenant: arg.tenant ?? 't1', fixedIp: portIp(p.from + j), chassis: 'compute1', interfaceName: 'tap-vm1' },
+          })));
+        }
+        const f = arg.fips as { from: number; count: number; portFrom?: number } | undefined;
+        if (f) {
+          await write(Array.from({ length: f.count }, (_, j) => ({
+            op: 'put' as const, kind: 'floatingip' as const,
+            value: { id: `f-${f.from + j}`, address: rangeFipAddress(f.from + j), network: arg.network ?? 'ext', tenant: arg.tenant ?? 't1', portId: `vm-${(f.portFrom ?? f.from) + j}` },
+          })));
+        }
         out = { revision };
         break;
       }

@@ -1,0 +1,225 @@
+// Agent benchmark (by hand, root; prints tables, asserts nothing): latency from
+// POST /api/v1/floatingips to (a) the NAT entry in the kernel and (b) the BGP UPDATE
+// carrying the /32 arriving at the FRR ToR, over 1,000 FIPs created one after another
+// with 10,000 FIPs already present; plus convergence of a 10,000-FIP burst, restart time,
+// idle CPU and event-loop delay with 10,000 FIPs. Target (issue 5): p99 API→route at
+// ToR ≤ 50 ms.
+//
+// Lab: test/agent/lab.ts (prefix efa-bench; etcd inside the compute namespace on
+// 127.0.0.1:24586/24597; FIPs from 100.96.0.0/16). How each time is taken:
+//   POST      bench/agent/poster.ts inside the compute namespace, keep-alive connection;
+//             t0 = just before fetch() (CLOCK_MONOTONIC and wall clock).
+//   NAT       `nft monitor` in the compute namespace, piped to this process; the time the
+//             `add element … fip4_dnat { FIP : … }` line reaches us (CLOCK_MONOTONIC).
+//             The kernel commits earlier than that by the pipe and nft's formatting.
+//   UPDATE    `tshark` on the ToR's eth1 (tcp port 179 from the agent, BGP UPDATEs only): frame.time_epoch
+//             of the packet whose NLRI holds the /32, i.e. when it reached FRR's
+//             interface (wall clock, compared with the POST's wall-clock t0).
+// Run: npx tsc -p . && node dist/bench/agent/run.js [--fips 1000] [--present 10000] [--idle 60] [--cpu-prof]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { loadavg, cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { AgentLab, API_PORT, TOKEN, nsRun, rangeFipAddress, waitFor } from '../../test/agent/lab.js';
+import { NETNS_SKIP } from '../../test/harness/netns.js';
+
+const POSTER = fileURLToPath(new URL('./poster.js', import.meta.url));
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+}
+const N = arg('fips', 1000);
+const PRESENT = arg('present', 10000);
+const IDLE_S = arg('idle', 60);
+const CPU_PROF = process.argv.includes('--cpu-prof');
+
+const mono = (): number => Number(process.hrtime.bigint()) / 1e6;
+function pct(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+const f1 = (x: number): string => (Number.isNaN(x) ? '-' : x.toFixed(1));
+
+function table(title: string, head: string[], rows: Array<Array<string | number>>): void {
+  const cells = [head, ...rows.map((r) => r.map(String))];
+  const w = head.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
+  console.log(`\n${title}\n`);
+  cells.forEach((r, j) => {
+    console.log(`| ${r.map((c, i) => c.padEnd(w[i]!)).join(' | ')} |`);
+    if (j === 0) console.log(`|${w.map((x) => '-'.repeat(x + 2)).join('|')}|`);
+  });
+}
+
+/** Lines of a child's stdout, each with the CLOCK_MONOTONIC time it reached us. */
+function lines(child: ChildProcess, onLine: (line: string, at: number) => void): void {
+  createInterface({ input: child.stdout! }).on('line', (l) => onLine(l, mono()));
+}
+
+async function agentPid(l: AgentLab): Promise<number> {
+  return l.agent!.pid!; // `ip netns exec` execs node: the child's pid is the agent's
+}
+function cpuTicks(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(f[11]) + Number(f[12]); // utime + stime (fields 14, 15)
+}
+async function torPrefixes(l: AgentLab): Promise<number> {
+  const j = await l.frr.vtyshJson<{ ipv4Unicast?: { peers?: Record<string, { pfxRcd?: number }> } }>('show bgp summary json');
+  return Object.values(j.ipv4Unicast?.peers ?? {})[0]?.pfxRcd ?? 0;
+}
+async function kernelFipCount(l: AgentLab): Promise<number> {
+  const out = await nsRun(l.c1, 'nft', ['-j', 'list', 'map', 'inet', 'edgeflow', 'fip4_dnat'], { allowFail: true });
+  if (!out) return 0;
+  const m = (JSON.parse(out) as { nftables: Array<{ map?: { elem?: unknown[] } }> }).nftables.find((x) => x.map)?.map;
+  return m?.elem?.length ?? 0;
+}
+
+async function main(): Promise<void> {
+  if (NETNS_SKIP) {
+    console.log(`bench/agent: ${NETNS_SKIP}`);
+    return;
+  }
+  const l = new AgentLab({
+    prefix: 'efa-bench',
+    etcd: [{ clientPort: 24586, peerPort: 24597 }],
+    network: { cidr: '100.96.0.0/16', start: '100.96.0.1', end: '100.96.255.254' },
+  });
+  const rows: Array<Array<string | number>> = [];
+  const load0 = loadavg();
+  try {
+    await l.up();
+    const cfg = l.writeConfig('etcd');
+    const nodeArgs = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${join(process.cwd(), 'bench/agent/profiles')}`] : [];
+    await l.startAgent(cfg, nodeArgs);
+    await l.waitEstablished();
+
+    // ---- 10,000 FIPs through the store, agent running: burst convergence
+    const ports = PRESENT + N;
+    let t = mono();
+    await l.storeTool('range', { ports: { from: 0, count: ports }, batch: 40 });
+    const tPorts = mono() - t;
+    t = mono();
+    await l.storeTool('range', { fips: { from: 0, count: PRESENT }, batch: 25 });
+    const tWrite = mono() - t;
+    await waitFor(`${PRESENT} FIPs in the kernel`, async () => (await kernelFipCount(l)) >= PRESENT, 600000, 250);
+    const tKernel = mono() - t;
+    await waitFor(`${PRESENT} routes at the ToR`, async () => (await torPrefixes(l)) >= PRESENT, 600000, 250);
+    const tTor = mono() - t;
+    console.log(`store: ${ports} ports in ${f1(tPorts)} ms; ${PRESENT} FIPs written in ${f1(tWrite)} ms, in the kernel after ${f1(tKernel)} ms, at the ToR after ${f1(tTor)} ms`);
+
+    // ---- restart with 10,000 present (SIGTERM: graceful; NAT kept); the event-loop histogram then starts clean
+    t = mono();
+    const clean = await l.stopAgent('SIGTERM', 60000);
+    const tStop = mono() - t;
+    console.log(`SIGTERM: agent ${clean ? 'exited' : 'had to be killed'} after ${f1(tStop)} ms`);
+    await l.startAgent(cfg, nodeArgs);
+    const tApi = mono() - t;
+    await l.waitEstablished(120000);
+    await waitFor('ToR has every route again', async () => (await torPrefixes(l)) >= PRESENT, 120000, 250);
+    const tRestart = mono() - t;
+    console.log(`restart with ${PRESENT} FIPs: API up after ${f1(tApi)} ms, session and ${PRESENT} routes after ${f1(tRestart)} ms`);
+
+    // ---- idle: CPU and event-loop delay (after start-up work has settled; the window holds resync passes)
+    await new Promise((r) => setTimeout(r, 10000));
+    const pid = await agentPid(l);
+    const hz = 100;
+    const c0 = cpuTicks(pid);
+    const w0 = mono();
+    await new Promise((r) => setTimeout(r, IDLE_S * 1000));
+    const idleCpu = ((cpuTicks(pid) - c0) / hz) / ((mono() - w0) / 1000) * 100;
+    const idleStatus = await l.status();
+    console.log(`idle ${IDLE_S} s with ${PRESENT} FIPs: agent CPU ${f1(idleCpu)} % of one core; event loop ${JSON.stringify(idleStatus.eventLoop)}`);
+
+    // ---- 1,000 FIPs one at a time, each timed to the kernel and to the ToR
+    const natAt = new Map<string, number>();
+    const updAt = new Map<string, number>();
+    const nft = l.lab.spawn(l.c1, 'nft', ['monitor', 'elements']);
+    lines(nft, (line, at) => {
+      const m = /fip4_dnat \{ ([0-9.]+) :/.exec(line);
+      if (m && line.startsWith('add element') && !natAt.has(m[1]!)) natAt.set(m[1]!, at);
+    });
+    const tshark = l.lab.spawn(l.tor, 'tshark', ['-i', 'eth1', '-l', '-n', '-Q', '-f', 'tcp port 179 and src host 192.0.2.11', '-Y', 'bgp.type == 2', '-T', 'fields', '-E', 'separator=;', '-e', 'frame.time_epoch', '-e', 'bgp.nlri_prefix', '-e', 'bgp.prefix_length']);
+    let tsharkLines = 0;
+    lines(tshark, (line) => {
+      tsharkLines++;
+      const [epoch, prefixes] = line.split(';');
+      for (const p of (prefixes ?? '').split(',').filter(Boolean)) if (!updAt.has(p)) updAt.set(p, Number(epoch) * 1000);
+    });
+    // tshark needs a moment to open the capture; one FIP through before the timed ones proves it sees UPDATEs
+    const poster = l.lab.spawn(l.c1, process.execPath, [POSTER, `http://127.0.0.1:${API_PORT}`, TOKEN]);
+    const replies: Array<(r: any) => void> = [];
+    lines(poster, (line) => replies.shift()?.(JSON.parse(line)));
+    poster.stderr!.on('data', (d: Buffer) => process.stderr.write(`poster: ${d}`));
+    const post = (port: string): Promise<{ status: number; address: string; error: string; t0Mono: number; t1Mono: number; t0Wall: number }> =>
+      new Promise((resolve) => {
+        replies.push(resolve);
+        poster.stdin!.write(`${port}\n`);
+      });
+    await new Promise((r) => setTimeout(r, 2000));
+    const warm = await post(`vm-${PRESENT + N - 1}`);
+    await waitFor(`tshark sees the warm-up UPDATE for ${warm.address} (POST ${warm.status} ${warm.error})`, () => updAt.has(warm.address), 60000, 20);
+
+    const api: number[] = [];
+    const nat: number[] = [];
+    const upd: number[] = [];
+    let missing = 0;
+    let failed = 0;
+    const tRun = mono();
+    const cpuRun0 = cpuTicks(pid);
+    for (let i = 0; i < N - 1; i++) {
+      const r = await post(`vm-${PRESENT + i}`);
+      if (r.status !== 201) {
+        failed++;
+        console.log(`POST ${i}: ${r.status} ${r.error}`);
+        continue;
+      }
+      api.push(r.t1Mono - r.t0Mono);
+      try {
+        await waitFor(`FIP ${r.address}`, () => natAt.has(r.address) && updAt.has(r.address), 5000, 1);
+      } catch {
+        missing++;
+      }
+      if (natAt.has(r.address)) nat.push(natAt.get(r.address)! - r.t0Mono);
+      if (updAt.has(r.address)) upd.push(updAt.get(r.address)! - r.t0Wall);
+    }
+    const runS = (mono() - tRun) / 1000;
+    const runCpu = ((cpuTicks(pid) - cpuRun0) / hz) / runS * 100;
+    const busyStatus = await l.status();
+    nft.kill('SIGKILL');
+    tshark.kill('SIGKILL');
+    poster.stdin!.end();
+
+    for (const [name, xs] of [['POST → 201 response', api], ['POST → NAT in kernel (nft monitor)', nat], ['POST → UPDATE at ToR (tshark)', upd]] as const) {
+      const s = [...xs].sort((a, b) => a - b);
+      rows.push([name, s.length, f1(pct(s, 50)), f1(pct(s, 90)), f1(pct(s, 99)), f1(s[s.length - 1] ?? NaN)]);
+    }
+    table(`${N - 1} FIPs, one at a time, ${PRESENT} present (ms)`, ['latency', 'n', 'p50', 'p90', 'p99', 'max'], rows);
+    console.log(`\nfailed POSTs ${failed}; not seen within 5 s ${missing}; ${tsharkLines} UPDATE packets captured; run ${f1(runS)} s, agent CPU ${f1(runCpu)} % of one core`);
+    table('agent event-loop delay (ms, from GET /api/v1/status; histogram since the restart)', ['when', 'p50', 'p99', 'max'], [
+      ['after idle', f1(idleStatus.eventLoop?.p50Ms), f1(idleStatus.eventLoop?.p99Ms), f1(idleStatus.eventLoop?.maxMs)],
+      ['after the timed run', f1(busyStatus.eventLoop?.p50Ms), f1(busyStatus.eventLoop?.p99Ms), f1(busyStatus.eventLoop?.maxMs)],
+    ]);
+    table('setup with 10,000 FIPs (ms)', ['what', 'ms'], [
+      [`${ports} ports written (store txns of 40)`, f1(tPorts)],
+      [`${PRESENT} FIPs written (store txns of 25)`, f1(tWrite)],
+      [`… all in the kernel (agent running, from the first write)`, f1(tKernel)],
+      [`… all at the ToR`, f1(tTor)],
+      [`restart: SIGTERM → exited`, f1(tStop)],
+      [`restart (SIGTERM, start): API up`, f1(tApi)],
+      [`restart: Established and ${PRESENT} routes at the ToR`, f1(tRestart)],
+      [`idle agent CPU over ${IDLE_S} s, resync every 30 s (% of one core)`, f1(idleCpu)],
+    ]);
+  } finally {
+    if (CPU_PROF) console.log(`profile: agent ${(await l.stopAgent('SIGTERM', 60000)) ? 'exited' : 'killed, no profile'}`); // exit writes the profile
+    await l.down();
+    const load1 = loadavg();
+    console.log(`\n${new Date().toISOString()}; ${cpus().length} CPUs; load average at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at end ${load1.map((x) => x.toFixed(2)).join(' ')}`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

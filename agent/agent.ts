@@ -41,6 +41,8 @@ export interface AgentDeps {
   nat?: NatManager;
 }
 
+/** How long NAT entries stay after their routes were withdrawn (reconcile.drainMs). */
+const DRAIN_MS = 1000;
 const BFD_DEFAULT = { minTx: 100, minRx: 100, multiplier: 3 };
 /**
  * Store liveness probe: a cheap read every second, failed after 2 s. The etcd watch
@@ -103,6 +105,10 @@ export class Agent {
   private dirty = false;
   private stopped = false;
   private retryTimer?: NodeJS.Timeout;
+  /** NAT entries leaving this chassis stay until then (performance.now()), after our withdrawal. */
+  private drainUntil = 0;
+  private drainTimer?: NodeJS.Timeout;
+  private draining = false;
   private shell?: ReturnType<typeof shellRunner>;
   private resyncTimer?: NodeJS.Timeout;
   private probeTimer?: NodeJS.Timeout;
@@ -343,9 +349,24 @@ export class Agent {
       if (diff.add.length) await this.speaker.addRoutes(diff.add);
       if (diff.remove.length) await this.speaker.removeRoutes(diff.remove);
       await this.speaker.settle();
-      if (this.nat && delta) await this.natBreak(delta).catch(() => this.nat!.reconcile(plan.desired));
-      else if (this.nat) await this.nat.reconcile(plan.desired);
-      this.lastNat = plan.desired;
+      // break only once the ToR has acted on our withdrawals: "sent" is not "applied", and
+      // removing the NAT at once lost the packets still routed here (3-12 at 1,000/s in a
+      // planned move); leaving entries stay drainMs, then a full pass removes them
+      const drainMs = this.cfg.reconcile.drainMs ?? DRAIN_MS;
+      if (diff.remove.length && drainMs > 0) this.drainUntil = performance.now() + drainMs;
+      if (this.nat && performance.now() < this.drainUntil) {
+        this.lastNat = unionNat(plan.desired, this.lastNat);
+        this.draining = true;
+        clearTimeout(this.drainTimer);
+        this.drainTimer = setTimeout(() => this.kick(), this.drainUntil - performance.now() + 1);
+        this.drainTimer.unref();
+      } else {
+        // after a drain the kernel is reconciled in full (lastNat was only a model of it)
+        if (this.nat && delta && !this.draining) await this.natBreak(delta).catch(() => this.nat!.reconcile(plan.desired));
+        else if (this.nat) await this.nat.reconcile(plan.desired);
+        this.draining = false;
+        this.lastNat = plan.desired;
+      }
       this.zones = plan.zones;
       await this.writeStatus(ix);
       const roles = countRoles(intent, me);
@@ -433,6 +454,7 @@ export class Agent {
     this.stopped = true;
     this.loopDelay.disable();
     clearTimeout(this.retryTimer);
+    clearTimeout(this.drainTimer);
     clearInterval(this.resyncTimer);
     clearInterval(this.probeTimer);
     await this.watch?.cancel().catch(() => undefined);

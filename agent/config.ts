@@ -5,7 +5,7 @@
 //   bgp: { asn, routerId, listen: { port: 0 }, neighbors: [...same as the speaker's...] }
 //   nat: { externalInterface, mode: l3|l2, table? }
 //   bootstrap: intent.yaml       # objects to create when absent (one list per kind)
-//   reconcile: { resyncSeconds: 30 }
+//   reconcile: { resyncSeconds: 30, drainMs: 1000 }   # drainMs: NAT kept after a withdrawal
 // Relative paths are relative to the config file. Errors name the field.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -21,7 +21,8 @@ export interface AgentConfig {
   bgp: { asn?: number; routerId?: string; listen: { address: string; port: number }; neighbors?: NeighborConfig[] };
   nat: { externalInterface: string; mode: 'l3' | 'l2'; table?: string; enabled: boolean };
   bootstrap?: string;
-  reconcile: { resyncSeconds: number };
+  /** drainMs: how long NAT entries stay after their routes were withdrawn (the ToR may still forward here until it applied the withdrawal); default 1000, 0 = remove at once. */
+  reconcile: { resyncSeconds: number; drainMs?: number };
   /** Seconds of the chassis liveness lease. */
   leaseTtl: number;
 }
@@ -64,7 +65,7 @@ export function parseAgentConfig(raw: unknown, baseDir = process.cwd()): AgentCo
   const nat = isObj(raw.nat) ? raw.nat : undefined;
   if (nat) only(nat, ['externalInterface', 'mode', 'table', 'enabled'], 'nat.');
   const rec = isObj(raw.reconcile) ? raw.reconcile : {};
-  only(rec, ['resyncSeconds'], 'reconcile.');
+  only(rec, ['resyncSeconds', 'drainMs'], 'reconcile.');
 
   const cfg: AgentConfig = {
     chassis: raw.chassis,
@@ -76,7 +77,7 @@ export function parseAgentConfig(raw: unknown, baseDir = process.cwd()): AgentCo
       mode: nat?.mode === 'l2' ? 'l2' : 'l3',
       enabled: nat?.enabled !== false,
     },
-    reconcile: { resyncSeconds: num(rec, 'resyncSeconds', 'reconcile.', 30, 1, 86400) },
+    reconcile: { resyncSeconds: num(rec, 'resyncSeconds', 'reconcile.', 30, 1, 86400), drainMs: num(rec, 'drainMs', 'reconcile.', 1000, 0, 60000) },
     leaseTtl: num(raw, 'leaseTtl', '', 10, 2, 3600),
   };
   if (nat?.mode !== undefined && nat.mode !== 'l3' && nat.mode !== 'l2') throw new ConfigError('nat.mode', 'must be l3 or l2');

@@ -418,6 +418,12 @@ export class FailoverLab {
     }, spec);
   }
 
+  /** True when `compute`'s kernel NAT (the agent's nftables DNAT map) has an entry for `fip`. */
+  async natHas(compute: Compute, fip: string): Promise<boolean> {
+    const out = await nsRun(`ef-${compute}`, 'nft', ['list', 'map', 'inet', 'edgeflow', 'fip4_dnat'], { allowFail: true });
+    return new RegExp(`\\b${fip.replace(/\./g, '\\.')}\\s*:`).test(out);
+  }
+
   /** UDP conntrack entries on `compute` whose original destination is `fip` (conntrack -L output lines). */
   async conntrack(compute: Compute, fip: string): Promise<string[]> {
     const out = await nsRun(`ef-${compute}`, 'conntrack', ['-L', '-p', 'udp', '--orig-dst', fip], { allowFail: true });

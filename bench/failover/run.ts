@@ -326,7 +326,7 @@ async function withLab<T>(topology: string, agents: boolean, fn: (lab: FailoverL
   const lab = new FailoverLab(topology, { log: (s) => note(`  ${s}`) });
   await lab.down();
   try {
-    await lab.up({ agents, echoPort: PORT });
+    await lab.up({ agents, echoPort: PORT, restartStuck: true });
     return await fn(lab);
   } finally {
     await lab.down(join(tmpdir(), 'edgeflow-failover-logs', `bench-${lab.name}${agents ? '' : '-gobgp'}`));

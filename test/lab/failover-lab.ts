@@ -18,6 +18,7 @@ export const CLI = join(repoRoot(), 'dist', 'topologies', 'cli.js');
 export const COMPUTE_IP = { compute1: '192.0.2.11', compute2: '192.0.2.21' } as const;
 export type Compute = keyof typeof COMPUTE_IP;
 const MGMT_IP: Record<Compute, string> = { compute1: '100.64.0.11', compute2: '100.64.0.12' };
+const SNAT_IP: Record<Compute, string> = { compute1: '198.51.100.201', compute2: '198.51.100.202' };
 const TOKEN = 'lab-token';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -145,11 +146,46 @@ export class FailoverLab {
     return s;
   }
 
-  /** Brings the lab up (agents optional), waits for the ToR's sessions, starts the echoes on `port`. */
-  async up(opts: { agents?: boolean; echoPort?: number } = {}): Promise<void> {
+  /**
+   * Brings the lab up (agents optional), waits for the ToR's sessions and for each agent's
+   * routes at the ToR, starts the echoes on `port`. `restartStuck`: an agent whose session
+   * is up but whose routes never arrive is restarted once (a workaround, logged) instead of
+   * failing.
+   */
+  async up(opts: { agents?: boolean; echoPort?: number; restartStuck?: boolean } = {}): Promise<void> {
     await labUp(this.file, { agents: opts.agents ?? true, log: this.log });
-    if (opts.agents ?? true) await this.waitSessions();
+    if (opts.agents ?? true) {
+      await this.waitSessions();
+      for (const c of ['compute1', 'compute2'] as const) {
+        try {
+          await this.waitAdvertising(c);
+        } catch (err) {
+          if (!opts.restartStuck) throw err;
+          this.log(`WORKAROUND: ${(err as Error).message}; restarting the agent of ${c}`);
+          await this.signalAgent(c, 'SIGTERM');
+          await this.startAgent(c);
+          await this.waitSessions();
+          await this.waitAdvertising(c);
+        }
+      }
+    }
     if (opts.echoPort) await this.startEchoes(opts.echoPort);
+  }
+
+  /**
+   * Waits until the ToR holds `compute`'s SNAT route (bootstrap.yaml: 198.51.100.201 on
+   * compute1, .202 on compute2), which every agent announces from its first pass: an
+   * Established session that carries no routes is not a usable lab.
+   */
+  async waitAdvertising(compute: Compute, timeoutMs = 20000): Promise<void> {
+    const snat = SNAT_IP[compute];
+    const deadline = Date.now() + timeoutMs;
+    while (!(await this.torPaths(snat).catch((): string[] => [])).includes(COMPUTE_IP[compute])) {
+      if (Date.now() > deadline) {
+        throw new Error(`${compute}'s session is up at the ToR but its routes never arrived (no path for its SNAT address ${snat} after ${timeoutMs} ms; see its agent log: GET /api/v1/bgp/neighbors shows prefixes.advertised)`);
+      }
+      await sleep(200);
+    }
   }
 
   /** Stops what we started and tears the lab down; the daemons' logs are kept in `keepLogsIn` first (when given and the lab was up). */

@@ -359,7 +359,12 @@ export class Speaker extends EventEmitter implements SpeakerApi {
           const bufs = this.table.drain(addr, 1 << 16);
           let room = true;
           for (const b of bufs) room = p.session.send(b) && room;
-          if (!room) await p.session.writable;
+          // wait for the socket to drain; re-check the session once a second so that a
+          // connection that died while full can never leave this peer's pump stuck
+          let drained = room;
+          while (!drained && p.session.state === 'Established') {
+            drained = await Promise.race([p.session.writable.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 1000).unref())]);
+          }
         }
       } catch (err) {
         this.log.warn({ neighbor: addr, err: (err as Error).message }, 'send stopped');

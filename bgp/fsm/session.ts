@@ -650,6 +650,8 @@ export class Session extends EventEmitter<SessionEvents> {
       conn.lastError = err.message;
     });
     socket.on('close', () => {
+      // a writer waiting for 'drain' on this connection must not wait for ever
+      if (m === this.main) this.resolveDrain();
       if (conn.closed) return;
       conn.closed = true;
       if (m.conn === conn) this.enqueue(m, { type: 'TcpConnectionFails', reason: conn.lastError ?? (conn.connected ? 'closed by peer' : 'connect failed') });

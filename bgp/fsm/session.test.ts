@@ -520,3 +520,19 @@ test('RFC 8538: with the N bit on both sides, Cease 1–4 go out as Hard Reset (
   assert.equal(t4.session.lastError?.shutdownMessage, 'efp maint');
   assert.equal(t4.downs[0]!.info.gracefulRestart, false);
 });
+
+test('a connection that dies while its send buffer is full releases the writer waiting on `writable`', async () => {
+  const t = setup();
+  const s = bringUp(t);
+  s.writeOk = false;
+  assert.equal(t.session.send({ type: 'UPDATE', withdrawn: [{ prefix: '198.51.100.0/24' }], attributes: [], nlri: [] }), false);
+  let released = false;
+  void t.session.writable.then(() => (released = true));
+  await Promise.resolve();
+  assert.equal(released, false, 'still full');
+  s.emit('error', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+  s.emit('close', true);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(released, true, 'the waiter is released when the socket closes');
+  assert.notEqual(t.session.state, 'Established');
+});

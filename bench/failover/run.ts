@@ -276,7 +276,9 @@ async function scenarios(lab: FailoverLab, sp: Speaker, setup: string): Promise<
     await sp.remove(fip);
     rows.push({
       scenario: f.name, setup, runs,
-      comment: f.key === 'kill' && sp.bfd ? 'graceful restart: the ToR keeps the stale route, the kernel NAT on compute1 keeps forwarding to vm1' : undefined,
+      comment: f.key !== 'kill' || !sp.bfd ? undefined : lab.tor === 'frr'
+        ? 'FRR keeps the stale route (graceful restart helper: the TCP close came first, the BFD timeout after it is ignored) and compute1\'s kernel NAT keeps forwarding to vm1'
+        : 'BIRD enters graceful restart on the TCP close but ends it when BFD goes down 300 ms later and moves to the standby; compute1\'s kernel NAT forwarded to vm1 until then',
     });
   }
 
@@ -317,7 +319,10 @@ async function scenarios(lab: FailoverLab, sp: Speaker, setup: string): Promise<
       await waitBoth();
     }
     await sp.remove(fip);
-    rows.push({ scenario: 'agent restart (SIGTERM, start)', setup, runs });
+    rows.push({
+      scenario: 'agent restart (SIGTERM, start)', setup, runs,
+      comment: lab.tor === 'frr' ? undefined : 'BIRD takes the BFD AdminDown our agent sends on SIGTERM (and a BFD timeout alike) as a failure: session down, routes flushed until the agent is back',
+    });
   }
   return rows;
 }

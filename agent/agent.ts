@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { parse as parseYaml } from 'yaml';
 import { openStore, watchChassis, KINDS, type IntentStore, type Kind, type IntentObject, type Chassis, type ChassisRegistration, type IntentWatch, type FloatingIp, type Port, StoreError } from '../store/index.js';
-import { IntentIndex, intentFromObjects, planNat, routesForChassis, diffRoutes, statusUpdates } from '../dynrouting/index.js';
+import { IntentIndex, statusUpdates } from '../dynrouting/index.js';
+import { Planner } from './planner.js';
 import { MAX_DELTA, deltaSize, natDelta, type NatDelta } from './nat-delta.js';
 import { NatManager, shellRunner, type NatDesired, type NatSnapshot } from '../nat/index.js';
 import { Speaker } from '../bgp/speaker.js';
@@ -120,6 +121,12 @@ export class Agent {
   private lastNat?: NatDesired;
   /** The next pass reconciles NAT in full (start, resync timer, after an error); otherwise it applies the delta. */
   private fullNat = true;
+  /** Plans passes, in full or (for FIP events only) incrementally. */
+  private readonly planner: Planner;
+  /** The next pass plans in full: set by any non-FIP event, a new snapshot, the resync tick, an error. */
+  private planFull = true;
+  /** FIP events since the last pass (id → address), for the incremental plan. */
+  private pendingFips = new Map<string, string>();
   private zones = new Map<string, number>();
   private idle: Array<() => void> = [];
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
@@ -128,6 +135,7 @@ export class Agent {
   constructor(cfg: AgentConfig, deps: AgentDeps) {
     this.cfg = cfg;
     this.deps = deps;
+    this.planner = new Planner(cfg.chassis);
     this._state = { chassis: cfg.chassis, revision: 0, storeConnected: false, reconciles: 0, errors: 0, fips: { active: 0, standby: 0 }, routes: 0, natEntries: 0, skipped: [] };
   }
 
@@ -191,6 +199,7 @@ export class Agent {
     this.registration.onLost((err) => this.log.warn({ err: err.message }, 'chassis lease lost; re-registering'));
     this.resyncTimer = setInterval(() => {
       this.fullNat = true; // level-triggered: re-read the kernel and repair any drift
+      this.planFull = true;
       this.kick();
     }, this.cfg.reconcile.resyncSeconds * 1000);
     this.resyncTimer.unref();
@@ -208,13 +217,17 @@ export class Agent {
         if (e.type === 'put') this.view.set(k, { kind: e.kind, value: e.value });
         else this.view.delete(k);
         this.revision = Math.max(this.revision, e.revision);
-        if (!relevant && !this.isOwnClaimEcho(e.type, e.kind, before, e.value)) relevant = true;
+        if (this.isOwnClaimEcho(e.type, e.kind, before, e.value)) continue;
+        relevant = true;
+        if (e.kind === 'floatingip') this.pendingFips.set(e.id, (e.value as FloatingIp).address);
+        else this.planFull = true;
       }
       if (relevant) this.kick();
       else if (!this.running) this._state.revision = this.revision;
     }, (err) => this.onWatchError(err));
     // level-triggered: the snapshot replaces whatever we had
     this.view.clear();
+    this.planFull = true;
     for (const o of w.initial) this.view.set(`${o.kind}/${o.id}`, { kind: o.kind, value: o.value });
     this.revision = w.revision;
     this.watch = w.watch;
@@ -322,12 +335,15 @@ export class Agent {
     const t0 = performance.now();
     const revision = this.revision;
     try {
-      const intent = intentFromObjects(this.view.values());
-      const ix = new IntentIndex(intent); // indexed once for every function below
-      const me = this.cfg.chassis;
-      const plan = planNat(ix, me, { previousZones: this.zones, previous: this.lastNat });
-      const routes = routesForChassis(ix, me);
-      const diff = diffRoutes(this.speaker.localRoutes(), routes);
+      // plan: only the FIPs that changed when nothing else did, else the whole view
+      const changed = this.pendingFips;
+      this.pendingFips = new Map();
+      const planFull = this.planFull;
+      this.planFull = false;
+      const step = (!planFull && changed.size <= MAX_DELTA ? this.planner.incremental(this.view, changed, this.zones) : undefined)
+        ?? this.planner.full(this.view, this.speaker.localRoutes(), { zones: this.zones, nat: this.lastNat });
+      const { ix, nat: plan } = step;
+      const diff = { add: step.add, remove: step.remove };
       // NAT fast path: only what changed, through single-entry calls (no kernel re-read)
       let delta = this.nat && !this.fullNat && this.nat.ready && this.lastNat ? natDelta(this.lastNat, plan.desired) : undefined;
       if (delta && deltaSize(delta) > MAX_DELTA) delta = undefined;
@@ -369,9 +385,9 @@ export class Agent {
       }
       this.zones = plan.zones;
       await this.writeStatus(ix);
-      const roles = countRoles(intent, me);
+      const roles = step.roles;
       Object.assign(this.state, {
-        revision, reconciles: this.state.reconciles + 1, fips: roles, routes: routes.length, natEntries: plan.desired.fips.length,
+        revision, reconciles: this.state.reconciles + 1, fips: roles, routes: step.routes, natEntries: plan.desired.fips.length,
         skipped: plan.skipped.map((s) => ({ what: String((s as { what?: string; id?: string }).what ?? (s as { id?: string }).id ?? ''), reason: String((s as { reason?: string }).reason ?? '') })),
         lastReconcile: { at: new Date().toISOString(), durationMs: Math.round((performance.now() - t0) * 100) / 100, result: 'ok' as const },
       });
@@ -381,6 +397,7 @@ export class Agent {
       if (diff.add.length || diff.remove.length) this.log.info({ revision, announced: diff.add.length, withdrawn: diff.remove.length, ms: this.state.lastReconcile!.durationMs }, 'reconciled');
     } catch (err) {
       this.fullNat = true;
+      this.planFull = true;
       this.state.errors++;
       this.state.lastReconcile = { at: new Date().toISOString(), durationMs: Math.round(performance.now() - t0), result: 'error', error: (err as Error).message };
       this.deps.metrics?.reconcileErrors.inc({ stage: 'pass' });
@@ -407,7 +424,7 @@ export class Agent {
       const a = addressOf.get(u.fipId);
       return !!a && this.speaker.isAdvertised(`${a}/${a.includes(':') ? 128 : 32}`);
     });
-    if (ready.length < updates.length) this.dirtyLater();
+    if (ready.length < updates.length) this.dirtyLater(updates.filter((u) => !ready.includes(u)).map((u) => u.fipId), addressOf);
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < ready.length && !this.stopped) {
@@ -418,7 +435,7 @@ export class Agent {
         } catch (err) {
           if (this.stopped) return;
           this.log.warn({ fip: u.fipId, err: (err as Error).message }, 'activeChassis not written (store unreachable?); will retry');
-          this.dirtyLater();
+          this.dirtyLater([u.fipId], addressOf);
         }
       }
     };
@@ -438,7 +455,13 @@ export class Agent {
     for (const p of d.removePorts) await this.nat!.removePort(p.tenant, p.fixedIp);
   }
 
-  private dirtyLater(): void {
+  /** A pass in a second; `fipIds` (status writes still owed) are planned again in it. */
+  private dirtyLater(fipIds: string[] = [], addressOf?: ReadonlyMap<string, string>): void {
+    for (const id of fipIds) {
+      const a = addressOf?.get(id);
+      if (a) this.pendingFips.set(id, a);
+      else this.planFull = true;
+    }
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => this.kick(), 1000);
     this.retryTimer.unref();
@@ -485,17 +508,6 @@ export function unionNat(next: NatDesired, prev: NatDesired | undefined): NatDes
     ports: [...next.ports, ...prev.ports.filter((p) => !ports.has(`${p.tenant}|${p.fixedIp}`) && all.has(p.tenant))],
     fips: [...next.fips, ...prev.fips.filter((f) => !fips.has(f.fip) && !fixed.has(`${f.tenant}|${f.fixedIp}`) && all.has(f.tenant))],
   };
-}
-
-function countRoles(intent: ReturnType<typeof intentFromObjects>, me: string): { active: number; standby: number } {
-  const portChassis = new Map(intent.ports.map((p) => [p.id, p.chassis]));
-  let active = 0;
-  let standby = 0;
-  for (const f of intent.floatingIps) {
-    if (f.portId && portChassis.get(f.portId) === me) active++;
-    else if (f.standbyPortId && portChassis.get(f.standbyPortId) === me) standby++;
-  }
-  return { active, standby };
 }
 
 /** JSON with sorted keys (undefined fields dropped): equal objects give equal text. */

@@ -1,0 +1,215 @@
+// What one reconcile pass must do — NAT desired state, route changes, the index for
+// activeChassis writes — computed in full (dynrouting over the whole chassis view:
+// ≈ 240 ms at 10,000 FIPs, bench/agent/pass.ts) or, for the common case of a few
+// floating-IP events, incrementally: dynrouting runs over a small view holding only the
+// changed FIPs (plus every non-port object and the ports they name), and the result
+// patches the previous plan. Routes are kept by their source (`floatingip/<id>`), NAT
+// entries by FIP address. Anything the small view cannot decide exactly makes the
+// incremental path give up (undefined) and the caller plan in full: a FIP draining
+// after a move, a route key owned by another source, a port that is not in the NAT
+// plan (no interface) or whose fixed IP another local port also has, a fixed IP
+// already mapped by an unchanged FIP. The periodic resync always plans in full.
+import {
+  IntentIndex, diffRoutes, canonicalRoute, fipRole, fipsOfChassis, intentFromObjects, planChassisRoutes, planNat,
+  type FipRole, type NatPlan,
+} from '../dynrouting/index.js';
+import { routeSpecKey, type RouteSpec } from '../bgp/routespec.js';
+import type { NatDesired, NatFip } from '../nat/index.js';
+import type { AgentRecord, Chassis, ExternalNetwork, FloatingIp, IntentObject, Kind, Port, SpeakerSettings, Tenant } from '../store/index.js';
+
+export interface PassPlan {
+  /** Index for statusUpdates: the whole view, or the small one (only the changed FIPs). */
+  ix: IntentIndex;
+  nat: NatPlan;
+  add: RouteSpec[];
+  remove: RouteSpec[];
+  /** Routes this chassis originates after the pass. */
+  routes: number;
+  roles: { active: number; standby: number };
+  incremental: boolean;
+}
+
+type Role = Exclude<FipRole, 'none'>;
+type View = ReadonlyMap<string, { kind: Kind; value: IntentObject }>;
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+export class Planner {
+  private bySource = new Map<string, RouteSpec[]>();
+  private keyOwner = new Map<string, string>();
+  private roles = new Map<string, Role>();
+  private nat?: NatPlan;
+  private routeCount = 0;
+  /** The last full plan skipped a FIP (two wanting one fixed IP or route key): a change may hand its place to another. */
+  private conflicts = false;
+
+  constructor(readonly chassis: string) {}
+
+  get ready(): boolean {
+    return this.nat !== undefined;
+  }
+
+  /** Everything from the whole view (`localRoutes`: what the speaker originates now). */
+  full(view: View, localRoutes: RouteSpec[], prev: { zones: ReadonlyMap<string, number>; nat: NatDesired | undefined }): PassPlan {
+    const ix = new IntentIndex(intentFromObjects(view.values()));
+    const me = this.chassis;
+    const nat = planNat(ix, me, { previousZones: prev.zones, previous: prev.nat });
+    const rp = planChassisRoutes(ix, me);
+    const routes = rp.routes.map((r) => r.spec);
+    const diff = diffRoutes(localRoutes, routes);
+    this.bySource = new Map();
+    this.keyOwner = new Map();
+    for (const r of rp.routes) {
+      const list = this.bySource.get(r.source) ?? [];
+      list.push(r.spec);
+      this.bySource.set(r.source, list);
+      this.keyOwner.set(routeSpecKey(r.spec), r.source);
+    }
+    this.routeCount = routes.length;
+    this.roles = new Map(fipsOfChassis(ix, me).map((a) => [a.fip.id, a.role]));
+    this.conflicts = [...nat.skipped, ...rp.skipped].some((x) => x.source.startsWith('floatingip/'));
+    this.nat = nat;
+    return { ix, nat, add: diff.add, remove: diff.remove, routes: routes.length, roles: this.countRoles(), incremental: false };
+  }
+
+  /**
+   * Only the FIPs in `changed` (id → address; deleted ones included) changed since the
+   * last plan, and nothing else in the view did. Undefined: plan in full instead.
+   */
+  incremental(view: View, changed: ReadonlyMap<string, string>, prevZones: ReadonlyMap<string, number>): PassPlan | undefined {
+    const prevNat = this.nat;
+    if (!prevNat || this.conflicts) return undefined;
+    const me = this.chassis;
+    const fips: FloatingIp[] = [];
+    const portIds = new Set<string>();
+    for (const id of changed.keys()) {
+      const f = view.get(`floatingip/${id}`)?.value as FloatingIp | undefined;
+      if (!f) continue;
+      fips.push(f);
+      if (f.portId) portIds.add(f.portId);
+      if (f.standbyPortId) portIds.add(f.standbyPortId);
+    }
+    const ports: Port[] = [];
+    for (const id of portIds) {
+      const p = view.get(`port/${id}`)?.value as Port | undefined;
+      if (p) ports.push(p);
+    }
+    // a local port sharing its tenant and fixed IP with another local port: the full plan decides
+    const localTargets = new Set(ports.filter((p) => p.chassis === me).map((p) => `${p.tenant} ${p.fixedIp}`));
+    const sub = { chassis: [] as Chassis[], networks: [] as ExternalNetwork[], tenants: [] as Tenant[], ports, floatingIps: fips, speakers: [] as SpeakerSettings[], agents: [] as AgentRecord[] };
+    for (const { kind, value } of view.values()) {
+      switch (kind) {
+        case 'port': {
+          const p = value as Port;
+          if (p.chassis === me && localTargets.size && localTargets.has(`${p.tenant} ${p.fixedIp}`) && !portIds.has(p.id)) return undefined;
+          break;
+        }
+        case 'floatingip': break;
+        case 'chassis': sub.chassis.push(value as Chassis); break;
+        case 'network': sub.networks.push(value as ExternalNetwork); break;
+        case 'tenant': sub.tenants.push(value as Tenant); break;
+        case 'speaker': sub.speakers.push(value as SpeakerSettings); break;
+        case 'agent': sub.agents.push(value as AgentRecord); break;
+      }
+    }
+    const ix = new IntentIndex(sub);
+
+    // roles: a draining FIP (before or after) keeps an entry of the previous plan: full plan
+    const newRoles = new Map<string, Role>();
+    for (const f of ix.fips) {
+      const r = fipRole(ix, f, me);
+      if (r === 'draining') return undefined;
+      if (r !== 'none') newRoles.set(f.id, r);
+    }
+    for (const id of changed.keys()) if (this.roles.get(id) === 'draining') return undefined;
+
+    // routes of the changed sources
+    const sources = new Set([...changed.keys()].map((id) => `floatingip/${id}`));
+    const rp = planChassisRoutes(ix, me);
+    if (rp.skipped.some((x) => x.source.startsWith('floatingip/'))) return undefined;
+    const newBy = new Map<string, RouteSpec[]>();
+    for (const r of rp.routes) {
+      if (!sources.has(r.source)) continue;
+      const owner = this.keyOwner.get(routeSpecKey(r.spec));
+      if (owner !== undefined && !sources.has(owner)) return undefined;
+      const list = newBy.get(r.source) ?? [];
+      list.push(r.spec);
+      newBy.set(r.source, list);
+    }
+
+    // NAT entries of the changed addresses
+    const addresses = new Set(changed.values());
+    const np = planNat(ix, me, { previousZones: prevZones, previous: prevNat.desired });
+    if (np.skipped.some((x) => x.source.startsWith('floatingip/'))) return undefined;
+    const entries = np.desired.fips.filter((f) => addresses.has(f.fip));
+    for (const e of entries) {
+      if (np.zones.get(e.tenant) !== prevZones.get(e.tenant)) return undefined;
+      if (!prevNat.desired.ports.some((p) => p.tenant === e.tenant && p.fixedIp === e.fixedIp)) return undefined;
+    }
+    const kept: NatFip[] = [];
+    for (const f of prevNat.desired.fips) {
+      if (addresses.has(f.fip)) continue;
+      if (entries.some((e) => e.tenant === f.tenant && e.fixedIp === f.fixedIp)) return undefined;
+      kept.push(f);
+    }
+    for (const e of entries) {
+      // keep the list sorted by address, as planNat sorts it
+      let lo = 0;
+      let hi = kept.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (cmp(kept[mid]!.fip, e.fip) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      kept.splice(lo, 0, e);
+    }
+
+    // commit: route diff against the previous plan of these sources
+    const add: RouteSpec[] = [];
+    const remove: RouteSpec[] = [];
+    for (const src of sources) {
+      const before = this.bySource.get(src) ?? [];
+      const after = newBy.get(src) ?? [];
+      const afterKeys = new Map(after.map((r) => [routeSpecKey(r), r]));
+      const beforeKeys = new Map(before.map((r) => [routeSpecKey(r), r]));
+      for (const [k, r] of beforeKeys) {
+        if (!afterKeys.has(k)) {
+          remove.push(r);
+          this.keyOwner.delete(k);
+          this.routeCount--;
+        }
+      }
+      for (const [k, r] of afterKeys) {
+        const b = beforeKeys.get(k);
+        if (!b) this.routeCount++;
+        if (!b || canonicalRoute(b) !== canonicalRoute(r)) add.push(r);
+        this.keyOwner.set(k, src);
+      }
+      if (after.length) this.bySource.set(src, after);
+      else this.bySource.delete(src);
+    }
+    for (const id of changed.keys()) {
+      const r = newRoles.get(id);
+      if (r) this.roles.set(id, r);
+      else this.roles.delete(id);
+    }
+    const nat: NatPlan = { desired: { tenants: prevNat.desired.tenants, ports: prevNat.desired.ports, fips: kept }, zones: new Map(prevZones), skipped: prevNat.skipped };
+    this.nat = nat;
+    return { ix, nat, add, remove, routes: this.routeCount, roles: this.countRoles(), incremental: true };
+  }
+
+  /** Forget the plan: the next pass plans in full. */
+  reset(): void {
+    this.nat = undefined;
+  }
+
+  private countRoles(): { active: number; standby: number } {
+    let active = 0;
+    let standby = 0;
+    for (const r of this.roles.values()) {
+      if (r === 'active') active++;
+      else if (r === 'standby') standby++;
+    }
+    return { active, standby };
+  }
+}

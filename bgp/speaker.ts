@@ -417,7 +417,7 @@ export class Speaker extends EventEmitter implements SpeakerApi {
   async abandon(): Promise<void> {
     this.stopped = true;
     for (const p of this.peers.values()) p.session.dispose();
-    if (this.bfd && this.ownsBfd) await this.bfd.close();
+    if (this.bfd && this.ownsBfd) await this.bfd.close({ silent: true });
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
   }
 

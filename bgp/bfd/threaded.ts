@@ -33,7 +33,8 @@ export interface BfdManagerLike {
   snapshot(): BfdSnapshot[];
   remove(peer: string): Promise<void>;
   setTimers(peer: string, t: Partial<BfdTimersMs>): void;
-  close(): Promise<void>;
+  /** `silent`: stop without AdminDown (a restart under graceful restart must look like a crash). */
+  close(opts?: { silent?: boolean }): Promise<void>;
   on(event: 'error', fn: (err: Error) => void): unknown;
   on(event: 'up' | 'down' | 'state', fn: (ev: BfdStateEvent) => void): unknown;
 }
@@ -63,7 +64,7 @@ export type BfdWorkerCommand =
   | { id: number; cmd: 'setTimers'; peer: string; timers: Partial<BfdTimersMs> }
   | { id: number; cmd: 'adminDown'; peer: string; diag: number }
   | { id: number; cmd: 'adminUp'; peer: string }
-  | { id: number; cmd: 'close' };
+  | { id: number; cmd: 'close'; silent?: boolean };
 
 /** A snapshot plus when it was taken (epoch ms, `performance.timeOrigin + performance.now()`). */
 export interface StampedSnapshot {
@@ -218,7 +219,7 @@ export class ThreadedBfdManager extends EventEmitter implements BfdManagerLike {
   }
 
   /** Removes every session (AdminDown to each peer) and ends the worker. The manager can be used again afterwards. */
-  async close(): Promise<void> {
+  async close(opts: { silent?: boolean } = {}): Promise<void> {
     if (this.closing) return this.closing;
     const w = this.worker;
     if (!w) return;
@@ -226,7 +227,7 @@ export class ThreadedBfdManager extends EventEmitter implements BfdManagerLike {
       // A wedged worker must not hang close(): after 2 s it is terminated with what it has.
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000)));
-      await Promise.race([this.request({ cmd: 'close' }).catch(() => undefined), late]); // errors: the worker is gone already
+      await Promise.race([this.request({ cmd: 'close', silent: opts.silent === true }).catch(() => undefined), late]); // errors: the worker is gone already
       clearTimeout(timer);
       this.ending.add(w);
       this.worker = undefined;

@@ -153,3 +153,22 @@ test('GTSM rule text (RFC 5881 §5 enforced by nftables)', () => {
 });
 
 
+
+test('close({ silent }) stops without AdminDown: the peer detects a timeout (a restart looks like a crash)', { timeout: 20000 }, async (t) => {
+  const port = await freePort();
+  const ma = new BfdManager({ port });
+  const mb = new BfdManager({ port });
+  t.after(async () => {
+    await ma.close();
+    await mb.close();
+  });
+  const up = Promise.all([waitEvent(ma, 'up'), waitEvent(mb, 'up')]);
+  await ma.add({ peer: B, local: A, minTx: 50, minRx: 50, multiplier: 3 });
+  await mb.add({ peer: A, local: B, minTx: 50, minRx: 50, multiplier: 3 });
+  await up;
+  const down = waitEvent(mb, 'down');
+  await ma.close({ silent: true });
+  const ev = await down;
+  assert.equal(ev.remoteAdminDown, false, 'no AdminDown was sent');
+  assert.equal(ev.diagName, 'control-detection-time-expired');
+});

@@ -448,13 +448,15 @@ export class BfdManager extends EventEmitter {
    * Ends the session with `peer`: one AdminDown packet tells the peer (RFC 5882 §3.2:
    * not a path failure), then the sockets go.
    */
-  async remove(peer: string): Promise<void> {
+  async remove(peer: string, opts: { silent?: boolean } = {}): Promise<void> {
     const key = canonical(peer);
     const s = this.byPeer.get(key);
     if (!s) return;
     this.byPeer.delete(key);
     this.byDiscr.delete(s.localDiscr);
-    s.adminDown(); // with sendOnStateChange (the default) this sends the AdminDown packet now
+    // with sendOnStateChange (the default) this sends the AdminDown packet now; a silent
+    // removal (a process restarting under graceful restart) just stops, as a crash would
+    if (!opts.silent) s.adminDown();
     await s.close();
     this.releaseRx(s.local);
   }
@@ -477,8 +479,9 @@ export class BfdManager extends EventEmitter {
     s.setTimers(t);
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...this.byPeer.keys()].map((p) => this.remove(p)));
+  /** Removes every session: AdminDown to each peer, or nothing at all with `silent` (restart). */
+  async close(opts: { silent?: boolean } = {}): Promise<void> {
+    await Promise.all([...this.byPeer.keys()].map((p) => this.remove(p, opts)));
   }
 
   private allocDiscr(): number {

@@ -87,7 +87,7 @@ async function handle(c: BfdWorkerCommand): Promise<BfdWorkerMessage & { t: 'rep
       break;
     }
     case 'close':
-      await manager.close();
+      await manager.close({ silent: c.silent === true });
       clearInterval(timer);
       break;
     default: {

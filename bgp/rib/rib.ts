@@ -839,8 +839,10 @@ export class Rib {
     const unspecified = nh.length === 0 || nh[0] === '0.0.0.0' || nh[0] === '::';
     // A local route with a configured next hop keeps it, to eBGP peers too: a third-party
     // next hop (RFC 4271 §5.1.3), e.g. a central speaker announcing each FIP via its chassis.
-    // (An IPv4-mapped IPv6 next hop is only a placeholder: the session's own address is better.)
-    if (src === this.local && !unspecified && !nh[0]!.startsWith('::ffff:')) return nh;
+    // Kept only when it is of the session's own family (an IPv4 route over an IPv6 session
+    // takes our IPv6 address, RFC 8950), and not an IPv4-mapped placeholder.
+    const sessionV6 = target.session?.localAddress?.includes(':') ?? false;
+    if (src === this.local && !unspecified && !nh[0]!.startsWith('::ffff:') && nh[0]!.includes(':') === sessionV6) return nh;
     const self = unspecified || (target.kind === 'ebgp' ? !target.config.nextHopUnchanged : !!target.config.nextHopSelf);
     if (!self) return nh;
     const local = target.session?.localAddress;

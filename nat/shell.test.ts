@@ -17,3 +17,14 @@ test('shellRunner runs commands in order with their own output, stdin and exit c
     run.close();
   }
 });
+
+test('shellRunner: large output comes back whole; calls after close() fail instead of starting a shell', async () => {
+  const run = shellRunner();
+  const r = await run('seq', ['1', '200000']);
+  assert.equal(r.code, 0);
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.equal(lines.length, 200000);
+  assert.equal(lines[199999], '200000');
+  run.close();
+  assert.equal((await run('true', [])).code, 128);
+});

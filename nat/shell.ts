@@ -38,9 +38,11 @@ export function shellRunner(netns?: string): Runner & { close(): void } {
     c.stdout.on('data', (d: string) => {
       if (!current) return;
       current.out += d;
-      const m = new RegExp(`__EF_${tag}_${current.id}_OUT_(\\d+)\\n$`).exec(current.out);
+      // look for the end marker in the tail only (a large output arrives in many chunks)
+      const from = Math.max(0, current.out.length - d.length - 64);
+      const m = new RegExp(`__EF_${tag}_${current.id}_OUT_(\\d+)\\n$`).exec(current.out.slice(from));
       if (m) {
-        current.out = current.out.slice(0, m.index);
+        current.out = current.out.slice(0, from + m.index);
         current.code = Number(m[1]);
         settle();
       }
@@ -74,7 +76,12 @@ export function shellRunner(netns?: string): Runner & { close(): void } {
     sh!.stdin.write(script);
   };
   let seq = 0;
+  let closed = false;
   const run: Runner = (cmd, args, input) => new Promise((resolve) => {
+    if (closed) {
+      resolve({ code: 128, stdout: '', stderr: 'shell runner closed' });
+      return;
+    }
     const id = String(++seq);
     const delim = `__EF_${tag}_${id}_IN`;
     const line = [cmd, ...args].map(quote).join(' ');
@@ -85,6 +92,7 @@ export function shellRunner(netns?: string): Runner & { close(): void } {
   });
   return Object.assign(run, {
     close() {
+      closed = true;
       sh?.stdin.end();
       sh = undefined;
     },

@@ -32,7 +32,8 @@ const rd = fc.oneof(
 );
 const community = fc.oneof(fc.tuple(u16, u16).map(([a, b]) => `${a}:${b}`), fc.constantFrom('NO_EXPORT', 'NO_ADVERTISE', 'BLACKHOLE', 'GRACEFUL_SHUTDOWN'));
 const large = fc.tuple(u32, u32, u32).map((p) => p.join(':'));
-const label = fc.integer({ min: 0, max: 0xfffff });
+// Labels 0-15 are reserved (RFC 3032); a stack entry of 0x000000 reads as RFC 8277's withdraw label.
+const label = fc.integer({ min: 16, max: 0xfffff });
 const mac = fc.uint8Array({ minLength: 6, maxLength: 6 }).map((b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(':'));
 const esi = fc.uint8Array({ minLength: 10, maxLength: 10 }).map((b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(':'));
 const withPath = <T extends object>(arb: fc.Arbitrary<T>, addPath: boolean) => (addPath ? fc.tuple(arb, u32).map(([n, pathId]) => ({ ...n, pathId })) : arb);

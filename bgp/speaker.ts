@@ -12,10 +12,10 @@ import { Session, type Clock, type SessionLogger, type CapabilityConfig, type Ne
 import { Rib, routeKey, type PeerConfig, type RouteView } from './rib/index.js';
 import { loadMrt } from './mrt/index.js';
 import { ThreadedBfdManager, type BfdManagerLike } from './bfd/index.js';
-import { toCodecRoute, routeSpecKey, RouteSpecError, type RouteSpec, type CodecRoute } from './routespec.js';
+import { toCodecRoute, routeSpecKey, type RouteSpec, type CodecRoute } from './routespec.js';
 import type { SpeakerConfig, NeighborConfig } from './config.js';
 import type { NeighborView, PathView, SpeakerApi, MessageCounters } from './view.js';
-import { notificationName, type AddPathMode, type ExtendedCommunity, type Family, type PathAttribute } from './codec/index.js';
+import { notificationName, type AddPathMode, type ExtendedCommunity, type Family } from './codec/index.js';
 
 const execFileP = promisify(execFile);
 const CEASE = 6;
@@ -557,5 +557,3 @@ function maxPrefixData(limit: number): Uint8Array {
   return b;
 }
 
-export { RouteSpecError };
-export type { PathAttribute };

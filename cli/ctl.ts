@@ -3,6 +3,7 @@
 // (`show bgp summary` in FRR's layout, neighbors, RIB), the kernel NAT state and the
 // agent status. `--json` prints the API's JSON as it came. Formatting functions are
 // pure and exported (tested on fixed inputs); the shell is Node's fetch.
+import type { NatSnapshot } from '../nat/index.js';
 import type { NeighborView, PathView } from '../bgp/view.js';
 
 export const DEFAULT_API = 'http://127.0.0.1:8179';
@@ -172,17 +173,7 @@ export function formatRib(paths: readonly PathView[], family: string): string {
 }
 
 /** The NatManager.read() snapshot as served by GET /api/v1/nat. */
-export interface NatView {
-  table: string;
-  present: boolean;
-  fips: Array<{ fip: string; fixedIp: string; zone: number | undefined }>;
-  zones: Array<{ iface: string; zone: number }>;
-  snat: Array<{ zone: number; address: string; portRange?: { min: number; max: number } }>;
-  routes: Array<{ table: number; dst: string; dev: string }>;
-  rules: Array<{ family: 4 | 6; fwmark: string; table: number }>;
-  proxies: string[];
-  driftedChains: string[];
-}
+export type NatView = NatSnapshot;
 
 export function formatNat(n: NatView): string {
   if (!n.present) return `table inet ${n.table}: not present (the agent has not programmed NAT yet)\n`;

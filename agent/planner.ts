@@ -10,7 +10,7 @@
 // plan (no interface) or whose fixed IP another local port also has, a fixed IP
 // already mapped by an unchanged FIP. The periodic resync always plans in full.
 import {
-  IntentIndex, diffRoutes, canonicalRoute, fipRole, fipsOfChassis, intentFromObjects, planChassisRoutes, planNat,
+  IntentIndex, diffRoutes, sameRoute, fipRole, fipsOfChassis, intentFromObjects, planChassisRoutes, planNat,
   type FipRole, type NatPlan,
 } from '../dynrouting/index.js';
 import { routeSpecKey, type RouteSpec } from '../bgp/routespec.js';
@@ -182,7 +182,7 @@ export class Planner {
       for (const [k, r] of afterKeys) {
         const b = beforeKeys.get(k);
         if (!b) this.routeCount++;
-        if (!b || canonicalRoute(b) !== canonicalRoute(r)) add.push(r);
+        if (!b || !sameRoute(b, r)) add.push(r);
         this.keyOwner.set(k, src);
       }
       if (after.length) this.bySource.set(src, after);

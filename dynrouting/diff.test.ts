@@ -1,7 +1,9 @@
 // diffRoutes: by routeSpecKey; attribute changes are re-announced; canonical form ignores key order.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canonicalRoute, diffRoutes } from './diff.js';
+import fc from 'fast-check';
+import { canonicalRoute, diffRoutes, sameRoute } from './diff.js';
+import { compareRoutes, sortRoutes } from './routes.js';
 import type { RouteSpec } from '../bgp/routespec.js';
 
 const r = (prefix: string, extra: Partial<RouteSpec> = {}): RouteSpec => ({ family: prefix.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast', prefix, nextHop: '192.0.2.11', ...extra });
@@ -31,4 +33,25 @@ test('canonical form: key order and undefined fields do not matter', () => {
   assert.equal(canonicalRoute(x), canonicalRoute(y));
   assert.deepEqual(diffRoutes([x], [y]), { add: [], remove: [] });
   assert.notEqual(canonicalRoute(x), canonicalRoute({ ...x, communities: ['65000:2'] }));
+});
+
+test('sameRoute agrees with canonicalRoute; sortRoutes is the order of compareRoutes (random routes)', () => {
+  const route = fc.record({
+    v6: fc.boolean(),
+    a: fc.integer({ min: 0, max: 0xffffffff }),
+    len: fc.integer({ min: 0, max: 32 }),
+    rd: fc.option(fc.constantFrom('65000:1', '65000:2'), { nil: undefined }),
+    communities: fc.option(fc.subarray(['65000:1', '65000:2', 'no-export']), { nil: undefined }),
+    vpn: fc.boolean(),
+  }).map(({ v6, a, len, rd, communities, vpn }): RouteSpec => {
+    const addr = v6 ? `2001:db8::${(a >>> 16).toString(16)}:${(a & 0xffff).toString(16)}` : [a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255].join('.');
+    const fam = vpn ? (v6 ? 'ipv6-vpn' : 'ipv4-vpn') : v6 ? 'ipv6-unicast' : 'ipv4-unicast';
+    return { family: fam, prefix: `${addr}/${v6 ? len + 96 : len}`, nextHop: '192.0.2.11', ...(vpn ? { rd: rd ?? '65000:9', routeTargets: ['65000:1'] } : {}), communities };
+  });
+  fc.assert(fc.property(fc.array(route, { maxLength: 40 }), (routes) => {
+    const byCompare = [...routes].sort(compareRoutes);
+    assert.deepEqual(sortRoutes(routes), byCompare);
+    for (let i = 1; i < byCompare.length; i++) assert.ok(compareRoutes(byCompare[i - 1]!, byCompare[i]!) <= 0);
+    for (const x of routes) for (const y of routes) assert.equal(sameRoute(x, y), canonicalRoute(x) === canonicalRoute(y));
+  }));
 });

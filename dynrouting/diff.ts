@@ -3,7 +3,7 @@
 // (family + NLRI); a route whose key stays but whose attributes change is announced
 // again (the speaker replaces by key, which sends an implicit withdraw, RFC 4271 §3.1).
 import { routeSpecKey, type RouteSpec } from '../bgp/routespec.js';
-import { compareRoutes } from './routes.js';
+import { sortRoutes } from './routes.js';
 
 export interface RouteDiff {
   /** New routes and routes whose attributes changed, sorted. */
@@ -26,6 +26,27 @@ function stable(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/** Deep equality of two routes, fields set to undefined counting as absent (what canonicalRoute compares, without building text). */
+export function sameRoute(a: RouteSpec, b: RouteSpec): boolean {
+  return same(a, b);
+}
+
+function same(x: unknown, y: unknown): boolean {
+  if (x === y) return true;
+  if (Array.isArray(x)) return Array.isArray(y) && x.length === y.length && x.every((v, i) => same(v, y[i]));
+  if (!x || !y || typeof x !== 'object' || typeof y !== 'object' || Array.isArray(y)) return false;
+  const a = x as Record<string, unknown>;
+  const b = y as Record<string, unknown>;
+  let n = 0;
+  for (const k in a) {
+    if (a[k] === undefined) continue;
+    n++;
+    if (!same(a[k], b[k])) return false;
+  }
+  for (const k in b) if (b[k] !== undefined) n--;
+  return n === 0;
+}
+
 /** Diff `current` → `desired`. When a set holds one key twice, its last route counts. */
 export function diffRoutes(current: readonly RouteSpec[], desired: readonly RouteSpec[]): RouteDiff {
   const cur = new Map<string, RouteSpec>();
@@ -36,10 +57,8 @@ export function diffRoutes(current: readonly RouteSpec[], desired: readonly Rout
   const remove: RouteSpec[] = [];
   for (const [k, r] of want) {
     const c = cur.get(k);
-    if (!c || canonicalRoute(c) !== canonicalRoute(r)) add.push(r);
+    if (!c || !sameRoute(c, r)) add.push(r);
   }
   for (const [k, r] of cur) if (!want.has(k)) remove.push(r);
-  add.sort(compareRoutes);
-  remove.sort(compareRoutes);
-  return { add, remove };
+  return { add: sortRoutes(add), remove: sortRoutes(remove) };
 }

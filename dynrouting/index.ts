@@ -19,8 +19,8 @@ export {
   type FipAssignment, type FipPlacement, type FipRole, type StatusUpdate,
 } from './placement.js';
 export {
-  compareRoutes, localTenants, nextHopFor, planCentralRoutes, planChassisRoutes, routesForCentral, routesForChassis,
+  compareRoutes, sortRoutes, localTenants, nextHopFor, planCentralRoutes, planChassisRoutes, routesForCentral, routesForChassis,
   type PlannedRoute, type RouteClass, type RoutePlan, type Skipped,
 } from './routes.js';
-export { canonicalRoute, diffRoutes, type RouteDiff } from './diff.js';
+export { canonicalRoute, diffRoutes, sameRoute, type RouteDiff } from './diff.js';
 export { assignZones, fnv1a, planNat, type NatPlan, type NatPlanOptions } from './nat.js';

@@ -12,7 +12,7 @@
 // reported: active beats draining beats standby; a FIP equal to a SNAT address loses.
 import type { NatDesired, NatFip, NatPort, NatTenant } from '../nat/model.js';
 import type { Port, Tenant } from '../store/model.js';
-import { cidrContains, parseCidr, parseIp } from '../store/address.js';
+import { cidrContains, parseCidr, parseIp, type ParsedCidr } from '../store/address.js';
 import { IntentIndex, cmpStr, type Intent } from './intent.js';
 import { fipsOfChassis } from './placement.js';
 import type { Skipped } from './routes.js';
@@ -66,12 +66,18 @@ export function assignZones(tenantIds: readonly string[], previous: ReadonlyMap<
   return out;
 }
 
-function inSubnets(t: Tenant, ip: string): boolean {
+/** Whether `ip` is in a subnet of `t`; subnets are parsed once per tenant (`cache`). */
+function inSubnets(t: Tenant, ip: string, cache: Map<Tenant, ParsedCidr[]>): boolean {
+  let subnets = cache.get(t);
+  if (!subnets) {
+    subnets = t.subnets.flatMap((s) => {
+      const c = parseCidr(s);
+      return c.ok ? [c.value] : [];
+    });
+    cache.set(t, subnets);
+  }
   const a = parseIp(ip);
-  return a.ok && t.subnets.some((s) => {
-    const c = parseCidr(s);
-    return c.ok && cidrContains(c.value, a.value);
-  });
+  return a.ok && subnets.some((c) => cidrContains(c, a.value));
 }
 
 /** The NAT desired state of `chassis`. */
@@ -83,13 +89,14 @@ export function planNat(intent: Intent | IntentIndex, chassis: string, opts: Nat
   // Local ports and their tenants.
   const local = [...ix.ports.values()].filter((p) => p.chassis === chassis).sort((a, b) => cmpStr(a.id, b.id));
   const tenantPorts = new Map<string, Port[]>();
+  const subnetCache = new Map<Tenant, ParsedCidr[]>();
   for (const p of local) {
     const t = ix.tenants.get(p.tenant);
     if (!t) {
       skipped.push({ source: `port/${p.id}`, reason: `tenant ${p.tenant} is not in the intent store` });
       continue;
     }
-    if (!inSubnets(t, p.fixedIp)) {
+    if (!inSubnets(t, p.fixedIp, subnetCache)) {
       skipped.push({ source: `port/${p.id}`, reason: `${p.fixedIp} is outside the subnets of tenant ${t.id}` });
       continue;
     }

@@ -189,30 +189,61 @@ function finish(routes: PlannedRoute[], skipped: Skipped[]): RoutePlan {
     }
     byKey.set(k, r);
   }
-  const out = [...byKey.values()].sort((x, y) => compareRoutes(x.spec, y.spec));
+  const out = sortBy([...byKey.values()], (r) => r.spec);
   skipped.sort((x, y) => cmpStr(x.source, y.source) || cmpStr(x.reason, y.reason));
   return { routes: out, skipped };
 }
 
-function prefixSortKey(prefix: string): [number, bigint, number] {
-  const [addr = '', len = '0'] = prefix.split('/');
+/** What routes sort by, parsed once per route (parsing in the comparator cost 340 ms for 10,000). */
+interface OrderKey {
+  spec: RouteSpec;
+  family: number;
+  rd: string;
+  /** Address family of the prefix (4, 6; 9 when unparsable), its value and length. */
+  af: number;
+  value: number | bigint;
+  len: number;
+}
+
+const V4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+function orderKey(spec: RouteSpec): OrderKey {
+  const slash = spec.prefix.indexOf('/');
+  const addr = slash < 0 ? spec.prefix : spec.prefix.slice(0, slash);
+  const len = slash < 0 ? 0 : Number(spec.prefix.slice(slash + 1));
+  const family = ROUTE_FAMILIES.indexOf(routeFamily(spec));
+  const rd = spec.rd ?? '';
+  const m = V4.exec(addr);
+  if (m && +m[1]! < 256 && +m[2]! < 256 && +m[3]! < 256 && +m[4]! < 256) return { spec, family, rd, af: 4, value: ((+m[1]! * 256 + +m[2]!) * 256 + +m[3]!) * 256 + +m[4]!, len };
   const ip = parseIp(addr);
-  return ip.ok ? [ip.value.family, ip.value.value, Number(len)] : [9, 0n, 0];
+  return ip.ok ? { spec, family, rd, af: ip.value.family, value: ip.value.value, len } : { spec, family, rd, af: 9, value: 0, len: 0 };
+}
+
+function compareKeys(a: OrderKey, b: OrderKey): number {
+  if (a.family !== b.family) return a.family - b.family;
+  const rd = cmpStr(a.rd, b.rd);
+  if (rd) return rd;
+  if (a.af !== b.af) return a.af - b.af;
+  if (a.value !== b.value) return a.value < b.value ? -1 : 1;
+  if (a.len !== b.len) return a.len - b.len;
+  return cmpStr(routeSpecKey(a.spec), routeSpecKey(b.spec));
 }
 
 /** Total order on routes: family, RD, prefix (address family, value, length). */
 export function compareRoutes(a: RouteSpec, b: RouteSpec): number {
-  const fa = ROUTE_FAMILIES.indexOf(routeFamily(a));
-  const fb = ROUTE_FAMILIES.indexOf(routeFamily(b));
-  if (fa !== fb) return fa - fb;
-  const rd = cmpStr(a.rd ?? '', b.rd ?? '');
-  if (rd) return rd;
-  const [af, av, al] = prefixSortKey(a.prefix);
-  const [bf, bv, bl] = prefixSortKey(b.prefix);
-  if (af !== bf) return af - bf;
-  if (av !== bv) return av < bv ? -1 : 1;
-  if (al !== bl) return al - bl;
-  return cmpStr(routeSpecKey(a), routeSpecKey(b));
+  return compareKeys(orderKey(a), orderKey(b));
+}
+
+/** `items` sorted by compareRoutes of their route, each route's key parsed once. */
+export function sortBy<T>(items: readonly T[], spec: (item: T) => RouteSpec): T[] {
+  const keyed = items.map((item) => ({ item, key: orderKey(spec(item)) }));
+  keyed.sort((x, y) => compareKeys(x.key, y.key));
+  return keyed.map((k) => k.item);
+}
+
+/** Routes sorted by compareRoutes (a new array). */
+export function sortRoutes(routes: readonly RouteSpec[]): RouteSpec[] {
+  return sortBy(routes, (r) => r);
 }
 
 /** Tenants with at least one port bound to `chassis`. */

@@ -12,7 +12,7 @@ import { openStore, watchChassis, KINDS, type IntentStore, type Kind, type Inten
 import { IntentIndex, statusUpdates } from '../dynrouting/index.js';
 import { Planner } from './planner.js';
 import { MAX_DELTA, deltaSize, natDelta, type NatDelta } from './nat-delta.js';
-import { NatManager, shellRunner, type NatDesired, type NatSnapshot } from '../nat/index.js';
+import { NatManager, buildNft, buildPlumb, diffNft, diffPlumb, shellRunner, validateDesired, type NatDesired, type NatSnapshot } from '../nat/index.js';
 import { Speaker } from '../bgp/speaker.js';
 import type { NeighborConfig, SpeakerConfig } from '../bgp/config.js';
 import type { SessionLogger } from '../bgp/fsm/index.js';
@@ -52,6 +52,8 @@ const BFD_DEFAULT = { minTx: 100, minRx: 100, multiplier: 3 };
  */
 const STORE_PROBE_MS = 1000;
 const STORE_PROBE_TIMEOUT_MS = 2000;
+/** Resync ticks in a row whose NAT drift check a pass overlapped before one reconciles in full. */
+const DRIFT_TRIES = 3;
 /** activeChassis writes in flight at once (each is a read and a compare-and-swap). */
 const STATUS_WRITES_IN_FLIGHT = 32;
 /** Sampling interval of the event-loop delay histogram (its samples include it). */
@@ -109,7 +111,6 @@ export class Agent {
   /** NAT entries leaving this chassis stay until then (performance.now()), after our withdrawal. */
   private drainUntil = 0;
   private drainTimer?: NodeJS.Timeout;
-  private draining = false;
   private shell?: ReturnType<typeof shellRunner>;
   private resyncTimer?: NodeJS.Timeout;
   private probeTimer?: NodeJS.Timeout;
@@ -128,6 +129,10 @@ export class Agent {
   /** FIP events since the last pass (id → address), for the incremental plan. */
   private pendingFips = new Map<string, string>();
   private zones = new Map<string, number>();
+  /** Passes run so far (a NAT drift check discards a kernel read that a pass overlapped). */
+  private passes = 0;
+  /** Drift checks in a row that a pass overlapped; at DRIFT_TRIES the next pass reconciles NAT in full. */
+  private driftMissed = 0;
   private idle: Array<() => void> = [];
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   private readonly _state: AgentStatus;
@@ -198,9 +203,10 @@ export class Agent {
     this.registration = await this.store.registerChassis(this.cfg.chassis, this.cfg.leaseTtl, { pid: process.pid });
     this.registration.onLost((err) => this.log.warn({ err: err.message }, 'chassis lease lost; re-registering'));
     this.resyncTimer = setInterval(() => {
-      this.fullNat = true; // level-triggered: re-read the kernel and repair any drift
+      // level-triggered: plan the whole view again, and re-read the kernel to repair any drift
       this.planFull = true;
       this.kick();
+      void this.settled().then(() => this.checkNatDrift());
     }, this.cfg.reconcile.resyncSeconds * 1000);
     this.resyncTimer.unref();
     this.probeTimer = setInterval(() => void this.probeStore(), STORE_PROBE_MS);
@@ -332,6 +338,7 @@ export class Agent {
   }
 
   private async pass(): Promise<void> {
+    this.passes++;
     const t0 = performance.now();
     const revision = this.revision;
     try {
@@ -372,15 +379,14 @@ export class Agent {
       if (diff.remove.length && drainMs > 0) this.drainUntil = performance.now() + drainMs;
       if (this.nat && performance.now() < this.drainUntil) {
         this.lastNat = unionNat(plan.desired, this.lastNat);
-        this.draining = true;
         clearTimeout(this.drainTimer);
         this.drainTimer = setTimeout(() => this.kick(), this.drainUntil - performance.now() + 1);
         this.drainTimer.unref();
       } else {
-        // after a drain the kernel is reconciled in full (lastNat was only a model of it)
-        if (this.nat && delta && !this.draining) await this.natBreak(delta).catch(() => this.nat!.reconcile(plan.desired));
+        // lastNat is exact (make went in as a delta, or a full reconcile of the union), so
+        // what drained leaves through the delta too: natDelta(union, desired) removes it
+        if (this.nat && delta) await this.natBreak(delta).catch(() => this.nat!.reconcile(plan.desired));
         else if (this.nat) await this.nat.reconcile(plan.desired);
-        this.draining = false;
         this.lastNat = plan.desired;
       }
       this.zones = plan.zones;
@@ -407,6 +413,44 @@ export class Agent {
       this.retryTimer = setTimeout(() => this.kick(), 1000);
       this.retryTimer.unref();
     }
+  }
+
+  /**
+   * The NAT half of the resync, off the pass path: read the kernel while no pass runs and
+   * compare it with lastNat, the model of what the passes applied. Only drift (someone
+   * flushed a map, deleted a route) costs a full reconcile; a full reconcile on every
+   * tick held FIP changes that arrived meanwhile for 1-2 s at 10,000 FIPs. A read that a
+   * pass overlapped proves nothing and is dropped; after DRIFT_TRIES such reads in a row
+   * the next pass reconciles in full, so drift is repaired under constant churn too.
+   */
+  private async checkNatDrift(): Promise<void> {
+    const nat = this.nat;
+    if (!nat || this.stopped) return;
+    const model = this.lastNat;
+    const passes = this.passes;
+    if (this.running || !model || performance.now() < this.drainUntil) return this.driftSkipped();
+    try {
+      const [curNft, curPl] = await Promise.all([nat.readNft(), nat.readPlumb()]);
+      if (this.passes !== passes || this.running || this.stopped) return this.driftSkipped();
+      const v = validateDesired(model, nat.config);
+      const d = diffNft(buildNft(v, nat.config.externalInterface), curNft, nat.config.table);
+      const p = diffPlumb(buildPlumb(v, nat.config), curPl, nat.config);
+      this.driftMissed = 0;
+      if (!d.batch && !p.make.length && !p.brk.length) return;
+      this.log.warn({ nftAdded: d.added, nftDeleted: d.deleted, chains: d.chains, ipLines: p.make.length + p.brk.length }, 'kernel NAT drifted from what was applied; reconciling in full');
+      this.deps.metrics?.reconcileErrors.inc({ stage: 'drift' });
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'NAT drift check failed; reconciling in full');
+    }
+    this.fullNat = true;
+    this.kick();
+  }
+
+  private driftSkipped(): void {
+    if (++this.driftMissed < DRIFT_TRIES) return;
+    this.driftMissed = 0;
+    this.fullNat = true;
+    this.kick();
   }
 
   /**

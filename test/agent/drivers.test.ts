@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { NETNS_SKIP } from '../harness/netns.js';
 import { haveFrr } from '../harness/frr.js';
 import { ETCD_SKIP } from '../harness/etcd.js';
-import { AgentLab, UPLINK, createFip, waitFor } from './lab.js';
+import { readFileSync } from 'node:fs';
+import { AgentLab, UPLINK, createFip, nsRun, waitFor } from './lab.js';
 
 const SKIP = NETNS_SKIP || (haveFrr() ? ETCD_SKIP : 'needs FRR (Debian package frr)');
 const l = new AgentLab({ prefix: 'efa-drv', etcd: [{ clientPort: 24579, peerPort: 24590 }] });
@@ -54,4 +55,26 @@ test('agent, embedded store: POST FIP → kernel NAT + route at FRR; DELETE → 
 
 test('agent, etcd store: POST FIP → kernel NAT + route at FRR; DELETE → both gone (root, netns, FRR, etcd)', { skip: SKIP }, async () => {
   await wholePath('etcd');
+});
+
+test('resync repairs kernel drift: a DNAT element deleted by hand comes back; no drift, no repair (root, netns, FRR)', { skip: SKIP }, async () => {
+  const start = readFileSync(l.logFile, 'utf8').length;
+  const logSince = () => readFileSync(l.logFile, 'utf8').slice(start);
+  await l.startAgent(l.writeConfig('embedded', { reconcile: { resyncSeconds: 1 } }));
+  await l.waitEstablished();
+  const fip = await createFip(l, 'vm1');
+  await waitFor(`${fip.address} in the kernel DNAT map`, async () => (await l.kernelFips()).get(fip.address) === '10.0.0.5', 10000, 50);
+  // three resync ticks with nothing changed: the drift check must find nothing
+  await new Promise((r) => setTimeout(r, 3500));
+  assert.doesNotMatch(logSince(), /drifted/, 'no drift reported while the kernel matches');
+
+  await nsRun(l.c1, 'nft', ['delete', 'element', 'inet', 'edgeflow', 'fip4_dnat', '{', fip.address, '}']);
+  assert.equal((await l.kernelFips()).has(fip.address), false);
+  await waitFor(`${fip.address} restored by the resync`, async () => (await l.kernelFips()).get(fip.address) === '10.0.0.5', 10000, 100)
+    .catch((e: Error) => assert.fail(`${e.message}\n${l.logTail()}`));
+  assert.match(logSince(), /kernel NAT drifted/);
+
+  assert.equal((await l.api('DELETE', `/api/v1/floatingips/${fip.id}`)).status, 204);
+  await waitFor(`${fip.address} gone from the kernel`, async () => !(await l.kernelFips()).has(fip.address), 10000, 50);
+  await l.stopAgent('SIGUSR2');
 });

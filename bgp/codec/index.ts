@@ -16,4 +16,4 @@ export { asPathLength } from './attrs/aspath.js';
 export { parseCommunity, formatCommunity, parseLargeCommunity } from './attrs/communities.js';
 export { encodeExtendedCommunity, decodeExtendedCommunity } from './attrs/extcommunities.js';
 export { formatRd, parseRd, formatAdminValue, parseAdminValue, nlriCodec } from './nlri/index.js';
-export { encodePrefix, decodePrefixes } from './nlri/prefix.js';
+export { encodePrefix, decodePrefixes, Prefix4 } from './nlri/prefix.js';

@@ -9,6 +9,7 @@
 import type { CodecContext, Family, Nlri } from '../codec/index.js';
 import { AttrSet, type AttrTable } from './attrs.js';
 import { endOfRib, nlriSize, refreshMarker, UpdateBuilder } from './pack.js';
+import { compositeKey, splitComposite, type RouteKey } from './keys.js';
 
 /** An advertised route whose NLRI the key does not rebuild (labeled, VPN, EVPN). */
 export class OutRoute {
@@ -25,11 +26,11 @@ const nlriOf = (s: Sent): Nlri | undefined => (s instanceof AttrSet ? undefined 
 export interface ExportSource {
   readonly table: AttrTable;
   /** The advertisement for `key`, or undefined when nothing should be advertised. */
-  desired(family: Family, key: string): Sent | undefined;
+  desired(family: Family, key: RouteKey): Sent | undefined;
   /** Add-path: every advertisement for `key` with its transmit path ID. */
-  desiredAll(family: Family, key: string): Array<[number, Sent]>;
+  desiredAll(family: Family, key: RouteKey): Array<[number, Sent]>;
   /** Keys of the Loc-RIB (for the initial dump). */
-  keys(family: Family): Iterator<string>;
+  keys(family: Family): Iterator<RouteKey>;
 }
 
 /**
@@ -38,7 +39,8 @@ export interface ExportSource {
  * is skipped here and sent from the bucket of its newer state (no removal needed).
  */
 class Bucket {
-  keys: string[] = [];
+  /** Route keys, or "key\\0txId" under add-path. */
+  keys: RouteKey[] = [];
   nlris: Array<Nlri | undefined> = [];
   pos = 0;
   bytes = 0;
@@ -51,20 +53,19 @@ class Bucket {
   }
 }
 
-const SEP = '\u0000';
-
 export class FamilyOut {
-  readonly sent = new Map<string, Sent>();
-  readonly dirty = new Set<string>();
-  scan: Iterator<string> | undefined;
-  resend: Iterator<[string, Sent]> | undefined;
+  /** Keyed by route key, or by compositeKey(key, txId) under add-path. */
+  readonly sent = new Map<RouteKey, Sent>();
+  readonly dirty = new Set<RouteKey>();
+  scan: Iterator<RouteKey> | undefined;
+  resend: Iterator<[RouteKey, Sent]> | undefined;
   readonly buckets = new Map<AttrSet | null, Bucket>();
   pendingBytes = 0;
   eorPending = false;
   eorrPending = false;
   markers: Buffer[] = [];
   /** Add-path: transmit path IDs advertised per key. */
-  readonly txIds: Map<string, number[]> | undefined;
+  readonly txIds: Map<RouteKey, number[]> | undefined;
   readonly builder: UpdateBuilder;
 
   constructor(readonly family: Family, readonly addPath: boolean, ctx: CodecContext, maxLength: number) {
@@ -102,7 +103,7 @@ export class AdjRibOut {
     for (const fo of this.families.values()) fo.scan = this.source.keys(fo.family);
   }
 
-  markDirty(family: Family, key: string): void {
+  markDirty(family: Family, key: RouteKey): void {
     this.families.get(family)?.dirty.add(key);
   }
 
@@ -188,7 +189,7 @@ export class AdjRibOut {
     return false;
   }
 
-  private process(fo: FamilyOut, key: string): void {
+  private process(fo: FamilyOut, key: RouteKey): void {
     if (!fo.txIds) {
       this.put(fo, key, this.source.desired(fo.family, key));
       return;
@@ -196,14 +197,14 @@ export class AdjRibOut {
     const want = this.source.desiredAll(fo.family, key);
     const old = fo.txIds.get(key);
     if (old) {
-      for (const id of old) if (!want.some(([w]) => w === id)) this.put(fo, key + SEP + id, undefined);
+      for (const id of old) if (!want.some(([w]) => w === id)) this.put(fo, compositeKey(key, id), undefined);
     }
-    for (const [id, s] of want) this.put(fo, key + SEP + id, s);
+    for (const [id, s] of want) this.put(fo, compositeKey(key, id), s);
     if (want.length) fo.txIds.set(key, want.map(([id]) => id));
     else fo.txIds.delete(key);
   }
 
-  private put(fo: FamilyOut, ck: string, want: Sent | undefined): void {
+  private put(fo: FamilyOut, ck: RouteKey, want: Sent | undefined): void {
     const cur = fo.sent.get(ck);
     const table = this.source.table;
     if (want === undefined) {
@@ -224,12 +225,12 @@ export class AdjRibOut {
     this.bucket(fo, attrsOf(want), ck, nlriOf(want));
   }
 
-  private bucket(fo: FamilyOut, attrs: AttrSet | null, ck: string, nlri: Nlri | undefined): void {
+  private bucket(fo: FamilyOut, attrs: AttrSet | null, ck: RouteKey, nlri: Nlri | undefined): void {
     let b = fo.buckets.get(attrs);
     if (!b) fo.buckets.set(attrs, (b = new Bucket(attrs)));
     b.keys.push(ck);
     b.nlris.push(nlri);
-    const n = nlriSize(fo.family, fo.addPath ? ck.slice(0, ck.indexOf(SEP)) : ck, nlri, fo.addPath);
+    const n = nlriSize(fo.family, fo.addPath ? splitComposite(fo.family, ck as string).key : ck, nlri, fo.addPath);
     b.bytes += n;
     fo.pendingBytes += n;
   }
@@ -240,7 +241,7 @@ export class AdjRibOut {
   }
 
   /** Whether a bucket entry still says what should be sent for its key. */
-  private current(fo: FamilyOut, b: Bucket, ck: string): boolean {
+  private current(fo: FamilyOut, b: Bucket, ck: RouteKey): boolean {
     if (!b.mayBeStale) return true;
     const s = fo.sent.get(ck);
     return b.attrs === null ? s === undefined : s !== undefined && attrsOf(s) === b.attrs;
@@ -262,9 +263,9 @@ export class AdjRibOut {
           const nlri = b.nlris[b.pos];
           const before = builder.size;
           if (this.current(fo, b, ck)) {
-            const sep = fo.addPath ? ck.indexOf(SEP) : -1;
-            const key = sep < 0 ? ck : ck.slice(0, sep);
-            const pathId = sep < 0 ? undefined : Number(ck.slice(sep + 1));
+            let key = ck;
+            let pathId: number | undefined;
+            if (fo.addPath) ({ key, id: pathId } = splitComposite(fo.family, ck as string));
             if (!builder.add({ key, nlri, pathId })) {
               if (builder.count === 0) throw new RangeError(`NLRI ${key} does not fit an UPDATE`);
               break;
@@ -297,8 +298,8 @@ export class AdjRibOut {
     return bytes;
   }
 
-  private size(fo: FamilyOut, ck: string, nlri: Nlri | undefined, written: number): number {
-    return written > 0 ? written : nlriSize(fo.family, fo.addPath ? ck.slice(0, ck.indexOf(SEP)) : ck, nlri, fo.addPath);
+  private size(fo: FamilyOut, ck: RouteKey, nlri: Nlri | undefined, written: number): number {
+    return written > 0 ? written : nlriSize(fo.family, fo.addPath ? splitComposite(fo.family, ck as string).key : ck, nlri, fo.addPath);
   }
 
   /** Forgets everything (session down): releases the attribute sets held. */

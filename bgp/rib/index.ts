@@ -15,6 +15,6 @@ export type { PeerConfig, SessionInfo, RibOptions, UpdateResult, RouteView } fro
 export { AttrSet, AttrTable, findAttr, withAttr, withoutAttr, sortAttrs } from './attrs.js';
 export { decide, compare, type DecisionReason, type Decision, type DecisionOptions, type Candidate, type DecisionSource, type SourceKind } from './decision.js';
 export { CompiledPolicy, PolicyError, prependAs, type Policy, type PolicyRule, type PolicyMatch, type PolicySet, type PrefixMatch } from './policy.js';
-export { routeKey, qualifiedKey, isPlainFamily, prefixOf } from './keys.js';
+export { routeKey, qualifiedKey, isPlainFamily, prefixOf, keyText, keyOf, type RouteKey } from './keys.js';
 export { AdjRibOut, OutRoute, type Sent, type DrainStats } from './adjout.js';
 export { UpdateBuilder, attrBlock, endOfRib, refreshMarker, toAs2, nlriSize, writeNlri } from './pack.js';

@@ -10,7 +10,7 @@ import {
   type AsSegment, type CodecContext, type Family, type Nlri, type PathAttribute, type PrefixNlri,
 } from '../codec/index.js';
 import { type AttrSet, findAttr, sortAttrs, withoutAttr } from './attrs.js';
-import { isPlainFamily } from './keys.js';
+import { ipv4KeyAddress, ipv4KeyLength, isPlainFamily, type RouteKey } from './keys.js';
 
 const AS_TRANS = 23456;
 const HEADER = 19;
@@ -67,7 +67,8 @@ export function attrBlock(set: AttrSet, family: Family, ctx: CodecContext): { bl
 }
 
 /** Encoded NLRI size in octets (add-path adds 4). */
-export function nlriSize(family: Family, key: string, nlri: Nlri | undefined, addPath: boolean): number {
+export function nlriSize(family: Family, key: RouteKey, nlri: Nlri | undefined, addPath: boolean): number {
+  if (typeof key === 'number') return 1 + ((ipv4KeyLength(key) + 7) >> 3) + (addPath ? 4 : 0);
   if (nlri === undefined && isPlainFamily(family)) {
     let len = 0;
     for (let i = key.lastIndexOf('/') + 1; i < key.length; i++) len = len * 10 + key.charCodeAt(i) - 48;
@@ -114,7 +115,19 @@ function writeIPv4Prefix(w: Writer, s: string): boolean {
 }
 
 /** Writes one NLRI; `pathId` defined means add-path is on for this family. */
-export function writeNlri(w: Writer, family: Family, key: string, nlri: Nlri | undefined, pathId: number | undefined): void {
+export function writeNlri(w: Writer, family: Family, key: RouteKey, nlri: Nlri | undefined, pathId: number | undefined): void {
+  if (typeof key === 'number') {
+    // IPv4 unicast/multicast numeric key (keys.ts): length, then the prefix's octets.
+    if (pathId !== undefined) w.u32(pathId);
+    const len = ipv4KeyLength(key);
+    const a = ipv4KeyAddress(key);
+    w.u8(len);
+    if (len > 0) w.u8(a >>> 24);
+    if (len > 8) w.u8((a >>> 16) & 255);
+    if (len > 16) w.u8((a >>> 8) & 255);
+    if (len > 24) w.u8(a & 255);
+    return;
+  }
   if (nlri === undefined && isPlainFamily(family)) {
     if (pathId !== undefined) w.u32(pathId);
     if (family === 'ipv4-unicast' || family === 'ipv4-multicast') {
@@ -131,7 +144,7 @@ export function writeNlri(w: Writer, family: Family, key: string, nlri: Nlri | u
 }
 
 export interface NlriItem {
-  key: string;
+  key: RouteKey;
   nlri: Nlri | undefined;
   pathId: number | undefined;
 }

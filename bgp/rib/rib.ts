@@ -3,6 +3,8 @@
 // and the caller (the speaker's command loop) serialises calls; nothing here awaits.
 //
 // Storage: per family one Map from route key to a linked list of paths, best first.
+// Keys are numbers for IPv4 unicast/multicast and text otherwise (keys.ts); the public
+// methods take and give text keys ("198.51.100.7/32") and convert at the boundary.
 // The Adj-RIB-In (after import policy) is the set of paths whose source is that peer,
 // as in BIRD; a pre-policy copy is kept only for peers configured with keepPrePolicy.
 // Locally originated routes come from a source named "local" that outranks peers.
@@ -18,7 +20,7 @@ import {
 } from '../codec/index.js';
 import { AttrSet, AttrTable, findAttr, sortAttrs, withAttr, withoutAttr } from './attrs.js';
 import { decide, ipv4ToNumber, type Decision, type DecisionReason, type DecisionSource, type SourceKind } from './decision.js';
-import { isPlainFamily, prefixOf, routeKey, stripPathId } from './keys.js';
+import { compositeKey, isNumericFamily, isPlainFamily, ipv4Key, keyText, prefixOf, routeKey, splitComposite, stripPathId, type RouteKey } from './keys.js';
 import { CompiledPolicy, prependAs, type Policy } from './policy.js';
 import { AdjRibOut, OutRoute, type ExportSource, type FamilyOut, type Sent } from './adjout.js';
 
@@ -107,7 +109,7 @@ export class Peer implements DecisionSource {
     return this.staleSet?.size ?? 0;
   }
   /** Received routes before policy: family → key (+ "\0pathId") → what arrived. */
-  prePolicy: Map<Family, Map<string, { attrs: AttrSet; nlri: Nlri }>> | undefined;
+  prePolicy: Map<Family, Map<RouteKey, { attrs: AttrSet; nlri: Nlri }>> | undefined;
   /** Families whose End-of-RIB we have seen since the session came up. */
   readonly eorSeen = new Set<Family>();
 
@@ -171,7 +173,7 @@ export class RibPath {
 }
 
 class FamilyTable {
-  readonly routes = new Map<string, RibPath>();
+  readonly routes = new Map<RouteKey, RibPath>();
   /** Adj-RIBs-Out of the established peers that negotiated this family. */
   outPeers: Array<{ peer: Peer; fo: FamilyOut }> = [];
   constructor(readonly family: Family, readonly index: number) {}
@@ -284,10 +286,8 @@ export class Rib {
         for (const [family, m] of p.prePolicy) {
           const fam = this.familyTable(family);
           for (const [ck, r] of m) {
-            const sep = ck.indexOf('\u0000');
-            const key = sep < 0 ? ck : ck.slice(0, sep);
-            const pathId = sep < 0 ? 0 : Number(ck.slice(sep + 1));
-            this.importOne(p, fam, key, pathId, r.nlri, r.attrs);
+            const { key, id } = splitPre(family, ck);
+            this.importOne(p, fam, key, id, r.nlri, r.attrs);
           }
         }
       } else reimported = false;
@@ -411,7 +411,7 @@ export class Rib {
       const pathId = addPath ? n.pathId ?? 0 : 0;
       const pre = p.prePolicy?.get(family);
       if (pre) {
-        const ck = addPath ? `${key}\u0000${pathId}` : key;
+        const ck = addPath ? compositeKey(key, pathId) : key;
         const old = pre.get(ck);
         if (old) {
           this.table.release(old.attrs);
@@ -442,7 +442,7 @@ export class Rib {
       if (p.prePolicy) {
         let m = p.prePolicy.get(family);
         if (!m) p.prePolicy.set(family, (m = new Map()));
-        const ck = addPath ? `${key}\u0000${pathId}` : key;
+        const ck = addPath ? compositeKey(key, pathId) : key;
         const old = m.get(ck);
         if (old) this.table.release(old.attrs);
         m.set(ck, { attrs: this.table.ref(set), nlri: nlri ?? n });
@@ -454,7 +454,7 @@ export class Rib {
   }
 
   /** Applies import policy and stores the result; false when the policy denied the route. */
-  private importOne(p: Peer, fam: FamilyTable, key: string, pathId: number, nlri: Nlri | undefined, set: AttrSet): boolean {
+  private importOne(p: Peer, fam: FamilyTable, key: RouteKey, pathId: number, nlri: Nlri | undefined, set: AttrSet): boolean {
     let result: AttrSet | null = set;
     const pol = p.importPolicy;
     if (pol) {
@@ -532,7 +532,7 @@ export class Rib {
   }
 
   /** Adds or replaces the path (source, pathId) at `key`; takes over the caller's reference on `attrs`. */
-  private upsertPath(fam: FamilyTable, key: string, source: Peer, pathId: number, nlri: Nlri | undefined, attrs: AttrSet): void {
+  private upsertPath(fam: FamilyTable, key: RouteKey, source: Peer, pathId: number, nlri: Nlri | undefined, attrs: AttrSet): void {
     const head = fam.routes.get(key);
     if (!head) {
       const p = new RibPath(source, attrs, pathId, nlri, undefined);
@@ -564,7 +564,7 @@ export class Rib {
     this.reselect(fam, key, head, p);
   }
 
-  private removePath(fam: FamilyTable, key: string, source: Peer, pathId: number): boolean {
+  private removePath(fam: FamilyTable, key: RouteKey, source: Peer, pathId: number): boolean {
     const head = fam.routes.get(key);
     let prev: RibPath | undefined;
     let p = head;
@@ -578,7 +578,7 @@ export class Rib {
     return true;
   }
 
-  private unlink(fam: FamilyTable, key: string, prev: RibPath | undefined, p: RibPath): void {
+  private unlink(fam: FamilyTable, key: RouteKey, prev: RibPath | undefined, p: RibPath): void {
     if (prev) prev.next = p.next;
     else if (p.next) fam.routes.set(key, p.next);
     else fam.routes.delete(key);
@@ -589,7 +589,7 @@ export class Rib {
   }
 
   /** Recomputes the best path at `key` after a change (old best `oldHead`; `touched` changed in place or was added). */
-  private reselect(fam: FamilyTable, key: string, oldHead: RibPath, touched: RibPath | undefined): void {
+  private reselect(fam: FamilyTable, key: RouteKey, oldHead: RibPath, touched: RibPath | undefined): void {
     let head = fam.routes.get(key);
     if (head && head.next) {
       const list: RibPath[] = [];
@@ -613,7 +613,7 @@ export class Rib {
     return { localAsn: this.asn, alwaysCompareMed: this.opts.alwaysCompareMed, defaultLocalPref: this.opts.defaultLocalPref ?? 100 };
   }
 
-  private changed(fam: FamilyTable, key: string, oldBest: RibPath | undefined, best: RibPath | undefined, bestChanged: boolean): void {
+  private changed(fam: FamilyTable, key: RouteKey, oldBest: RibPath | undefined, best: RibPath | undefined, bestChanged: boolean): void {
     for (const { peer, fo } of fam.outPeers) {
       if (fo.addPath) fo.dirty.add(key);
       else if (bestChanged) {
@@ -623,7 +623,7 @@ export class Rib {
         fo.dirty.add(key);
       }
     }
-    if (bestChanged) this.opts.onBestChange?.(fam.family, key, best);
+    if (bestChanged && this.opts.onBestChange) this.opts.onBestChange(fam.family, keyText(key), best);
   }
 
   /** Removes the paths of `source` that `pred` selects (all families, or one). */
@@ -736,7 +736,7 @@ export class Rib {
     return !!p.out && this.exportHold.size === 0 && p.out.pending;
   }
 
-  private desired(target: Peer, family: Family, key: string): Sent | undefined {
+  private desired(target: Peer, family: Family, key: RouteKey): Sent | undefined {
     const fam = this.families.get(family);
     const best = fam?.routes.get(key);
     if (!fam || !best) return undefined;
@@ -745,7 +745,7 @@ export class Rib {
     return best.nlri === undefined ? set : new OutRoute(set, best.nlri);
   }
 
-  private desiredAll(target: Peer, family: Family, key: string): Array<[number, Sent]> {
+  private desiredAll(target: Peer, family: Family, key: RouteKey): Array<[number, Sent]> {
     const fam = this.families.get(family);
     const out: Array<[number, Sent]> = [];
     if (!fam) return out;
@@ -767,7 +767,7 @@ export class Rib {
   private memo = { attrs: undefined as AttrSet | undefined, src: undefined as Peer | undefined, target: undefined as Peer | undefined, fam: -1, rule: 0, epoch: 0, result: null as AttrSet | null };
 
   /** The attributes `path` is advertised to `target` with, or null when it is not advertised (RFC 4271 §9.1.3). */
-  private exportPath(path: RibPath, target: Peer, fam: FamilyTable, key: string): AttrSet | null {
+  private exportPath(path: RibPath, target: Peer, fam: FamilyTable, key: RouteKey): AttrSet | null {
     const src = path.source;
     if (src === target) return null; // never back to the peer it came from
     const a = path.attrs;
@@ -860,18 +860,19 @@ export class Rib {
 
   // ------------------------------------------------------------ queries
 
-  best(family: Family, key: string): RibPath | undefined {
-    return this.families.get(family)?.routes.get(key);
+  /** Best path at `key` (text, "198.51.100.7/32", or an internal key). */
+  best(family: Family, key: RouteKey): RibPath | undefined {
+    return this.families.get(family)?.routes.get(internalKey(family, key));
   }
 
-  paths(family: Family, key: string): RibPath[] {
+  paths(family: Family, key: RouteKey): RibPath[] {
     const out: RibPath[] = [];
     for (let p = this.best(family, key); p; p = p.next) out.push(p);
     return out;
   }
 
   /** Best path at `key` and the decision step that chose it. */
-  explain(family: Family, key: string): Decision<RibPath> | undefined {
+  explain(family: Family, key: RouteKey): Decision<RibPath> | undefined {
     const list = this.paths(family, key);
     return list.length ? decide(list, this.decisionOptions()) : undefined;
   }
@@ -879,7 +880,8 @@ export class Rib {
   /** Loc-RIB of a family: [key, best path]. */
   *locRib(family: Family): IterableIterator<[string, RibPath]> {
     const fam = this.families.get(family);
-    if (fam) yield* fam.routes;
+    if (!fam) return;
+    for (const [key, best] of fam.routes) yield [keyText(key), best];
   }
 
   /** Adj-RIB-In of a peer, after import policy (or before it, when kept). */
@@ -887,8 +889,8 @@ export class Rib {
     const p = this.peer(peerId);
     if (opts.prePolicy) {
       for (const [ck, r] of p.prePolicy?.get(family) ?? []) {
-        const sep = ck.indexOf('\u0000');
-        yield { key: sep < 0 ? ck : ck.slice(0, sep), pathId: sep < 0 ? 0 : Number(ck.slice(sep + 1)), nlri: r.nlri, attrs: r.attrs, stale: false };
+        const { key, id } = splitPre(family, ck);
+        yield { key: keyText(key), pathId: id, nlri: r.nlri, attrs: r.attrs, stale: false };
       }
       return;
     }
@@ -896,7 +898,7 @@ export class Rib {
     if (!fam || !p.acceptedByIndex[fam.index]) return;
     for (const [key, head] of fam.routes) {
       for (let q: RibPath | undefined = head; q; q = q.next) {
-        if (q.source === p) yield { key, pathId: q.pathId, nlri: q.nlri, attrs: q.attrs, stale: q.stale };
+        if (q.source === p) yield { key: keyText(key), pathId: q.pathId, nlri: q.nlri, attrs: q.attrs, stale: q.stale };
       }
     }
   }
@@ -905,7 +907,12 @@ export class Rib {
   *adjRibOut(peerId: string, family: Family): IterableIterator<{ key: string; attrs: AttrSet; nlri: Nlri | undefined }> {
     const fo = this.peer(peerId).out?.families.get(family);
     if (!fo) return;
-    for (const [key, s] of fo.sent) {
+    for (const [ck, s] of fo.sent) {
+      let key: string;
+      if (fo.addPath) {
+        const { key: k, id } = splitComposite(family, ck as string);
+        key = `${keyText(k)}\u0000${id}`;
+      } else key = keyText(ck);
       if (s instanceof AttrSet) yield { key, attrs: s, nlri: undefined };
       else yield { key, attrs: s.attrs, nlri: s.nlri };
     }
@@ -927,9 +934,10 @@ export class Rib {
   }
 
   /** A JSON view of one path (API, CLI). */
-  view(family: Family, key: string, path: RibPath): RouteView {
-    const nlri: Nlri = path.nlri ?? { prefix: key };
-    const v: RouteView = { family, key, nlri, nextHop: [...path.attrs.nextHop], attributes: [...path.attrs.attrs], peer: path.source.id };
+  view(family: Family, key: RouteKey, path: RibPath): RouteView {
+    const text = keyText(key);
+    const nlri: Nlri = path.nlri ?? { prefix: text };
+    const v: RouteView = { family, key: text, nlri, nextHop: [...path.attrs.nextHop], attributes: [...path.attrs.attrs], peer: path.source.id };
     if (path.pathId) v.pathId = path.pathId;
     if (path.stale) v.stale = true;
     if (this.best(family, key) === path) {
@@ -938,6 +946,17 @@ export class Rib {
     }
     return v;
   }
+}
+
+/** A key given to a public method: text of a numeric family becomes its number. */
+function internalKey(family: Family, key: RouteKey): RouteKey {
+  return typeof key === 'string' && isNumericFamily(family) ? ipv4Key(key) : key;
+}
+
+/** A pre-policy map key: the route key, or "key\0pathId" under add-path. */
+function splitPre(family: Family, ck: RouteKey): { key: RouteKey; id: number } {
+  if (typeof ck === 'number' || !ck.includes('\u0000')) return { key: ck, id: 0 };
+  return splitComposite(family, ck);
 }
 
 function sameNlri(a: Nlri | undefined, b: Nlri | undefined): boolean {

@@ -2,7 +2,7 @@
 // RIB, and a decoder that replays what drain() produced into the routes a peer would hold.
 import { decodeMessage, DEFAULT_CONTEXT, type CodecContext, type Family, type Nlri, type PathAttribute, type UpdateMessage } from '../codec/index.js';
 import { endOfRibFamily, type Rib } from './rib.js';
-import { routeKey } from './keys.js';
+import { keyText, routeKey } from './keys.js';
 
 export function update(prefixes: string[], attrs: PathAttribute[], nextHop = '192.0.2.1'): UpdateMessage {
   return { type: 'UPDATE', withdrawn: [], attributes: [...attrs, { type: 'NEXT_HOP', value: nextHop }], nlri: prefixes.map((prefix) => ({ prefix })) };
@@ -37,7 +37,7 @@ export class PeerView {
   constructor(readonly ctx: CodecContext = DEFAULT_CONTEXT) {}
 
   private id(family: Family, n: Nlri): string {
-    return `${family}|${routeKey(family, n)}${n.pathId !== undefined ? `|${n.pathId}` : ''}`;
+    return `${family}|${keyText(routeKey(family, n))}${n.pathId !== undefined ? `|${n.pathId}` : ''}`;
   }
 
   apply(msgs: Buffer[]): this {

@@ -430,10 +430,20 @@ export class Agent {
     const passes = this.passes;
     if (this.running || !model || performance.now() < this.drainUntil) return this.driftSkipped();
     try {
+      // each step is synchronous work of up to ~100 ms at 10,000 FIPs: yield between them,
+      // and give up the moment a pass starts (it has FIP changes waiting behind this)
+      const overlapped = async (): Promise<boolean> => {
+        await new Promise((r) => setImmediate(r));
+        return this.passes !== passes || this.running || this.stopped;
+      };
       const [curNft, curPl] = await Promise.all([nat.readNft(), nat.readPlumb()]);
-      if (this.passes !== passes || this.running || this.stopped) return this.driftSkipped();
+      if (await overlapped()) return this.driftSkipped();
       const v = validateDesired(model, nat.config);
-      const d = diffNft(buildNft(v, nat.config.externalInterface), curNft, nat.config.table);
+      if (await overlapped()) return this.driftSkipped();
+      const wantNft = buildNft(v, nat.config.externalInterface);
+      if (await overlapped()) return this.driftSkipped();
+      const d = diffNft(wantNft, curNft, nat.config.table);
+      if (await overlapped()) return this.driftSkipped();
       const p = diffPlumb(buildPlumb(v, nat.config), curPl, nat.config);
       this.driftMissed = 0;
       if (!d.batch && !p.make.length && !p.brk.length) return;
@@ -534,6 +544,7 @@ export class Agent {
     else this.registration?.release();
     await this.store?.close().catch(() => undefined);
     this.shell?.close();
+    if (!this.deps.nat) this.nat?.close(); // its nft helper (an injected manager is the caller's)
   }
 }
 

@@ -167,7 +167,11 @@ export class Speaker extends EventEmitter implements SpeakerApi {
     return this.deps.log ?? { debug() {}, info() {}, warn() {}, error() {} };
   }
 
-  /** Loads config routes and MRT, listens, starts every session (and BFD). */
+  /**
+   * Loads config routes and the MRT table, listens, starts every session (and BFD). The
+   * table loads before the sessions start, so the first dump and its End-of-RIB carry all
+   * of it (an early End-of-RIB would end a helper's graceful restart with half our routes).
+   */
   async start(): Promise<void> {
     if (this.cfg.routes.length) await this.addRoutes(this.cfg.routes);
     if (this.cfg.mrt) {
@@ -176,10 +180,8 @@ export class Speaker extends EventEmitter implements SpeakerApi {
       this.log.info({ file: this.cfg.mrt, routes, stats }, 'MRT table loaded');
     }
     if (this.cfg.listen.port !== 0) await this.listen(this.cfg.listen.address, this.cfg.listen.port);
-    for (const p of this.peers.values()) {
-      p.session.start();
-      if (p.cfg.bfd) await this.startBfd(p);
-    }
+    for (const p of this.peers.values()) p.session.start();
+    for (const p of this.peers.values()) if (p.cfg.bfd) await this.startBfd(p);
   }
 
   private async listen(address: string, port: number): Promise<void> {

@@ -7,6 +7,7 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { decodeMessage, type UpdateMessage } from '../../bgp/codec/index.js';
 import { Rib } from '../../bgp/rib/index.js';
+import { loadMrt } from '../../bgp/mrt/index.js';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const PER_UPDATE = 800;
@@ -75,6 +76,30 @@ for (const b of out) {
 }
 if (seen !== N || eor.length !== 23) throw new Error(`packed ${seen} routes, expected ${N}`);
 
+// MRT load (what `edgeflow speaker` with `mrt:` does before its sessions start): the same N
+// routes as one TABLE_DUMP_V2 file, RIB_IPV4_UNICAST records of one entry each, built naively.
+function mrt(n: number): Buffer {
+  const head = (subtype: number, len: number) => [0, 0, 0, 0, 0, 13, 0, subtype, len >>> 24, (len >> 16) & 255, (len >> 8) & 255, len & 255];
+  const peer = [192, 0, 2, 1, 0, 0, 0, 1, 2, 192, 0, 2, 1, 192, 0, 2, 1, 0, 0, 0xfd, 0xe8];
+  const attrs = [0x40, 1, 1, 0, 0x40, 2, 6, 2, 1, 0, 0, 0xfd, 0xe8, 0x40, 3, 4, 192, 0, 2, 1];
+  const recLen = 4 + 1 + 4 + 2 + 2 + 4 + 2 + attrs.length;
+  const out = Buffer.alloc(12 + peer.length + n * (12 + recLen));
+  out.set([...head(1, peer.length), ...peer]);
+  let o = 12 + peer.length;
+  for (let i = 0; i < n; i++) {
+    out.set([...head(2, recLen), i >>> 24, (i >> 16) & 255, (i >> 8) & 255, i & 255, 32, 100, 64 + ((i >> 16) & 63), (i >> 8) & 255, i & 255,
+      0, 1, 0, 0, 0, 0, 0, 0, 0, attrs.length, ...attrs], o);
+    o += 12 + recLen;
+  }
+  return out;
+}
+const mrtBuf = mrt(N);
+const loadRib = new Rib({ asn: 65020, routerId: '192.0.2.20' });
+const t3 = process.hrtime.bigint();
+const loaded = loadMrt(loadRib, mrtBuf).routes;
+const mrtMs = Number(process.hrtime.bigint() - t3) / 1e6;
+if (loaded !== N || loadRib.size('ipv4-unicast') !== N) throw new Error(`MRT load gave ${loaded} routes`);
+
 // Calibration on this (shared, often loaded) machine: the cost of the bare Map operations the RIB cannot avoid.
 const calKeys = Array.from({ length: N }, (_, i) => `${100}.${64 + ((i >> 16) & 63)}.${(i >> 8) & 255}.${i & 255}/32`);
 for (const k of calKeys) k.charCodeAt(0);
@@ -97,6 +122,7 @@ const rows: Array<[string, string]> = [
   ['pack: UPDATEs (+ End-of-RIB)', `${out.length} (+1)`],
   ['pack: bytes on the wire per route', `${(packBytes / N).toFixed(3)}`],
   ['pack: routes per UPDATE', `${(N / out.length).toFixed(0)}`],
+  ['MRT load (TABLE_DUMP_V2 file → Loc-RIB as local routes)', `${mrtMs.toFixed(0)} ms`],
 ];
 const w0 = Math.max(...rows.map((r) => r[0].length));
 const table = rows.map(([k, v]) => `| ${k.padEnd(w0)} | ${v} |`).join('\n');

@@ -5,7 +5,7 @@
 // next-hop length and next hop) is expanded before decoding. Other record types are
 // skipped and counted. Lengths come from the file and are all bounds-checked.
 import {
-  decodeMessage, familyOf, formatIPv4, formatIPv6, nlriCodec, Reader, BgpError, AFI_IPV4, AFI_IPV6, SAFI_MULTICAST, SAFI_UNICAST,
+  Prefix4, decodeMessage, familyOf, formatIPv4, formatIPv6, nlriCodec, Reader, BgpError, AFI_IPV4, AFI_IPV6, SAFI_MULTICAST, SAFI_UNICAST,
   type CodecContext, type Family, type Nlri, type PathAttribute,
 } from '../codec/index.js';
 
@@ -105,15 +105,15 @@ function bytes(c: Cursor, n: number, what: string): Uint8Array {
   return v;
 }
 
-function prefixText(b: Uint8Array, len: number, v6: boolean): string {
+/** An IPv4 prefix is kept as numbers (the codec's Prefix4: its text is made only when asked for). */
+function prefixNlri(b: Uint8Array, len: number, v6: boolean): Nlri {
   if (v6) {
     const full = new Uint8Array(16);
     full.set(b);
-    return `${formatIPv6(full)}/${len}`;
+    return { prefix: `${formatIPv6(full)}/${len}` };
   }
-  const full = new Uint8Array(4);
-  full.set(b);
-  return `${formatIPv4(full)}/${len}`;
+  const addr = ((b.length > 0 ? b[0]! << 24 : 0) | (b.length > 1 ? b[1]! << 16 : 0) | (b.length > 2 ? b[2]! << 8 : 0) | (b.length > 3 ? b[3]! : 0)) >>> 0;
+  return new Prefix4(addr, len);
 }
 
 /** The octets one NLRI of `family` takes at `c.pos` (RIB_GENERIC carries exactly one). */
@@ -132,79 +132,110 @@ function singleNlriLength(c: Cursor, family: Family): number {
  * table does not have to sit in memory twice). Throws MrtError on a malformed record.
  */
 export function readTableDump(buf: Uint8Array, onRoute: (r: MrtRoute) => void): { table: MrtTable | undefined; stats: MrtStats } {
-  const stats: MrtStats = { records: 0, ribEntries: 0, skippedRecords: 0, badEntries: 0 };
-  let table: MrtTable | undefined;
-  const attrCache = new Map<string, { attrs: PathAttribute[]; nextHop: string[] } | null>();
-  let at = 0;
-  while (at < buf.length) {
-    if (at + 12 > buf.length) throw new MrtError(at, 'truncated MRT header');
-    const c: Cursor = { buf, pos: at, end: buf.length };
-    u32(c, 'timestamp');
-    const type = u16(c, 'type');
-    const subtype = u16(c, 'subtype');
-    const len = u32(c, 'length');
-    const body: Cursor = { buf, pos: c.pos, end: c.pos + len };
-    if (body.end > buf.length) throw new MrtError(at, `record length ${len} overruns the file`);
-    at = body.end;
-    stats.records++;
-    if (type !== MRT_TABLE_DUMP_V2) {
-      stats.skippedRecords++;
-      continue;
-    }
-    switch (subtype) {
-      case Subtype.PeerIndexTable:
-        table = readPeerIndex(body);
-        break;
-      case Subtype.RibIpv4Unicast:
-      case Subtype.RibIpv4Multicast:
-      case Subtype.RibIpv6Unicast:
-      case Subtype.RibIpv6Multicast:
-      case Subtype.RibIpv4UnicastAddPath:
-      case Subtype.RibIpv4MulticastAddPath:
-      case Subtype.RibIpv6UnicastAddPath:
-      case Subtype.RibIpv6MulticastAddPath: {
-        const base = subtype >= 8 ? subtype - 6 : subtype;
-        const v6 = base >= Subtype.RibIpv6Unicast;
-        const afi = v6 ? AFI_IPV6 : AFI_IPV4;
-        const safi = base === Subtype.RibIpv4Multicast || base === Subtype.RibIpv6Multicast ? SAFI_MULTICAST : SAFI_UNICAST;
-        u32(body, 'sequence number');
-        const plen = u8(body, 'prefix length');
-        if (plen > (v6 ? 128 : 32)) throw new MrtError(body.pos - 1, `prefix length ${plen}`);
-        const nlri: Nlri = { prefix: prefixText(bytes(body, (plen + 7) >> 3, 'prefix'), plen, v6) };
-        readEntries(body, afi, safi, nlri, subtype >= 8, table, attrCache, stats, onRoute);
-        break;
-      }
-      case Subtype.RibGeneric:
-      case Subtype.RibGenericAddPath: {
-        u32(body, 'sequence number');
-        const afi = u16(body, 'AFI');
-        const safi = u8(body, 'SAFI');
-        const family = familyOf(afi, safi);
-        const codec = nlriCodec(family);
-        if (!codec) {
-          stats.skippedRecords++;
-          break;
-        }
-        const n = singleNlriLength(body, family);
-        need(body, n, 'NLRI');
-        const list: Nlri[] = [];
-        const r = new Reader(buf, (what) => new BgpError(3, 10, what), body.pos, body.pos + n);
-        try {
-          codec.decode(r, false, list, (what) => new BgpError(3, 10, what));
-        } catch (e) {
-          if (e instanceof BgpError) throw new MrtError(body.pos, `NLRI: ${e.message}`);
-          throw e;
-        }
-        body.pos += n;
-        if (list.length !== 1) throw new MrtError(body.pos, 'RIB_GENERIC needs exactly one NLRI');
-        readEntries(body, afi, safi, list[0]!, subtype === Subtype.RibGenericAddPath, table, attrCache, stats, onRoute);
-        break;
-      }
-      default:
-        stats.skippedRecords++;
-    }
+  const r = new TableDumpReader(buf, onRoute);
+  r.read(Infinity);
+  return { table: r.table, stats: r.stats };
+}
+
+/**
+ * The same reading in slices: read(n) reads up to n records and says whether the file is
+ * done, so a caller can load a large table between other work (sessions, timers).
+ */
+export class TableDumpReader {
+  readonly stats: MrtStats = { records: 0, ribEntries: 0, skippedRecords: 0, badEntries: 0 };
+  table: MrtTable | undefined;
+  /** Attributes decoded once per distinct raw attribute block (the same object for equal blocks). */
+  private readonly attrCache = new Map<string, { attrs: PathAttribute[]; nextHop: string[] } | null>();
+  private at = 0;
+  private readonly lastBlock: LastBlock = { raw: undefined, afi: 0, safi: 0, decoded: null };
+
+  constructor(private readonly buf: Uint8Array, private readonly onRoute: (r: MrtRoute) => void) {}
+
+  get done(): boolean {
+    return this.at >= this.buf.length;
   }
-  return { table, stats };
+
+  /** Reads up to `maxRecords` records; true when the end of the file is reached. */
+  read(maxRecords: number): boolean {
+    const { buf, stats, attrCache, onRoute } = this;
+    let table = this.table;
+    let at = this.at;
+    let n = 0;
+    try {
+      while (at < buf.length && n++ < maxRecords) {
+        if (at + 12 > buf.length) throw new MrtError(at, 'truncated MRT header');
+        const c: Cursor = { buf, pos: at, end: buf.length };
+        u32(c, 'timestamp');
+        const type = u16(c, 'type');
+        const subtype = u16(c, 'subtype');
+        const len = u32(c, 'length');
+        const body: Cursor = { buf, pos: c.pos, end: c.pos + len };
+        if (body.end > buf.length) throw new MrtError(at, `record length ${len} overruns the file`);
+        at = body.end;
+        stats.records++;
+        if (type !== MRT_TABLE_DUMP_V2) {
+          stats.skippedRecords++;
+          continue;
+        }
+        switch (subtype) {
+          case Subtype.PeerIndexTable:
+            table = readPeerIndex(body);
+            break;
+          case Subtype.RibIpv4Unicast:
+          case Subtype.RibIpv4Multicast:
+          case Subtype.RibIpv6Unicast:
+          case Subtype.RibIpv6Multicast:
+          case Subtype.RibIpv4UnicastAddPath:
+          case Subtype.RibIpv4MulticastAddPath:
+          case Subtype.RibIpv6UnicastAddPath:
+          case Subtype.RibIpv6MulticastAddPath: {
+            const base = subtype >= 8 ? subtype - 6 : subtype;
+            const v6 = base >= Subtype.RibIpv6Unicast;
+            const afi = v6 ? AFI_IPV6 : AFI_IPV4;
+            const safi = base === Subtype.RibIpv4Multicast || base === Subtype.RibIpv6Multicast ? SAFI_MULTICAST : SAFI_UNICAST;
+            u32(body, 'sequence number');
+            const plen = u8(body, 'prefix length');
+            if (plen > (v6 ? 128 : 32)) throw new MrtError(body.pos - 1, `prefix length ${plen}`);
+            const nlri = prefixNlri(bytes(body, (plen + 7) >> 3, 'prefix'), plen, v6);
+            readEntries(body, afi, safi, nlri, subtype >= 8, table, attrCache, stats, onRoute, this.lastBlock);
+            break;
+          }
+          case Subtype.RibGeneric:
+          case Subtype.RibGenericAddPath: {
+            u32(body, 'sequence number');
+            const afi = u16(body, 'AFI');
+            const safi = u8(body, 'SAFI');
+            const family = familyOf(afi, safi);
+            const codec = nlriCodec(family);
+            if (!codec) {
+              stats.skippedRecords++;
+              break;
+            }
+            const n = singleNlriLength(body, family);
+            need(body, n, 'NLRI');
+            const list: Nlri[] = [];
+            const r = new Reader(buf, (what) => new BgpError(3, 10, what), body.pos, body.pos + n);
+            try {
+              codec.decode(r, false, list, (what) => new BgpError(3, 10, what));
+            } catch (e) {
+              if (e instanceof BgpError) throw new MrtError(body.pos, `NLRI: ${e.message}`);
+              throw e;
+            }
+            body.pos += n;
+            if (list.length !== 1) throw new MrtError(body.pos, 'RIB_GENERIC needs exactly one NLRI');
+            readEntries(body, afi, safi, list[0]!, subtype === Subtype.RibGenericAddPath, table, attrCache, stats, onRoute, this.lastBlock);
+            break;
+          }
+          default:
+            stats.skippedRecords++;
+        }
+      }
+    } finally {
+      this.at = at;
+      this.table = table;
+    }
+    return at >= buf.length;
+  }
 }
 
 function readPeerIndex(c: Cursor): MrtTable {
@@ -223,9 +254,19 @@ function readPeerIndex(c: Cursor): MrtTable {
   return { collectorId, viewName, peers };
 }
 
+/** The attribute block of the last entry read and what it decoded to (a view of the file's buffer). */
+interface LastBlock { raw: Uint8Array | undefined; afi: number; safi: number; decoded: { attrs: PathAttribute[]; nextHop: string[] } | null }
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function readEntries(
   c: Cursor, afi: number, safi: number, nlri: Nlri, addPath: boolean, table: MrtTable | undefined,
-  cache: Map<string, { attrs: PathAttribute[]; nextHop: string[] } | null>, stats: MrtStats, onRoute: (r: MrtRoute) => void,
+  cache: Map<string, { attrs: PathAttribute[]; nextHop: string[] } | null>, stats: MrtStats, onRoute: (r: MrtRoute) => void, lastBlock: LastBlock,
 ): void {
   const count = u16(c, 'entry count');
   const family = familyOf(afi, safi);
@@ -236,11 +277,21 @@ function readEntries(
     const attrLen = u16(c, 'attribute length');
     const raw = bytes(c, attrLen, 'attributes');
     stats.ribEntries++;
-    const key = `${afi}/${safi}|${Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1')}`;
-    let decoded = cache.get(key);
-    if (decoded === undefined) {
-      decoded = decodeAttributes(raw, afi, safi);
-      cache.set(key, decoded);
+    // Consecutive entries mostly carry the same attribute bytes: compare with the last block before building a cache key.
+    let decoded: { attrs: PathAttribute[]; nextHop: string[] } | null | undefined;
+    const last = lastBlock;
+    if (last.raw !== undefined && last.afi === afi && last.safi === safi && sameBytes(last.raw, raw)) decoded = last.decoded;
+    else {
+      const key = `${afi}/${safi}|${Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1')}`;
+      decoded = cache.get(key);
+      if (decoded === undefined) {
+        decoded = decodeAttributes(raw, afi, safi);
+        cache.set(key, decoded);
+      }
+      last.raw = raw;
+      last.afi = afi;
+      last.safi = safi;
+      last.decoded = decoded;
     }
     if (decoded === null) {
       stats.badEntries++;

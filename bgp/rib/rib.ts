@@ -499,15 +499,28 @@ export class Rib {
    * empty AS_PATH are added when missing; `nextHop` empty means "ourselves".
    */
   originate(family: Family, nlri: Nlri, attrs: PathAttribute[], nextHop: string[] = [], pathId = 0): void {
+    this.originateSet(family, nlri, this.localAttrs(attrs, nextHop), pathId, true);
+  }
+
+  /**
+   * The attribute set originate() would store for `attrs` and `nextHop` (the caller holds
+   * one reference: release it when done). Loaders of many routes with the same attributes
+   * (MRT) make it once and call originateSet for each route.
+   */
+  localAttrs(attrs: readonly PathAttribute[], nextHop: readonly string[] = []): AttrSet {
     let list: PathAttribute[] = attrs.filter((a) => a.type !== 'NEXT_HOP' && a.type !== 'MP_REACH_NLRI' && a.type !== 'MP_UNREACH_NLRI');
     if (!findAttr(list, 'ORIGIN')) list = withAttr(list, { type: 'ORIGIN', value: 'IGP' });
     if (!findAttr(list, 'AS_PATH')) list = withAttr(list, { type: 'AS_PATH', segments: [] });
     const nh = attrs.find((a) => a.type === 'NEXT_HOP');
     const hops = nextHop.length ? nextHop : nh && nh.type === 'NEXT_HOP' ? [nh.value] : [];
+    return this.table.intern(sortAttrs(list), hops);
+  }
+
+  /** Originates a route with a set from localAttrs(); the caller keeps its reference unless `give`. */
+  originateSet(family: Family, nlri: Nlri, set: AttrSet, pathId = 0, give = false): void {
     const fam = this.familyTable(family);
-    const set = this.table.intern(sortAttrs(list), hops);
     const key = routeKey(family, nlri);
-    this.upsertPath(fam, key, this.local, pathId, isPlainFamily(family) ? undefined : stripPathId(nlri), set);
+    this.upsertPath(fam, key, this.local, pathId, isPlainFamily(family) ? undefined : stripPathId(nlri), give ? set : this.table.ref(set));
   }
 
   withdrawLocal(family: Family, nlri: Nlri, pathId = 0): boolean {
@@ -615,6 +628,8 @@ export class Rib {
 
   private changed(fam: FamilyTable, key: RouteKey, oldBest: RibPath | undefined, best: RibPath | undefined, bestChanged: boolean): void {
     for (const { peer, fo } of fam.outPeers) {
+      // A new key while the initial dump runs: the dump's Map iterator reaches it (entries added during iteration are visited).
+      if (oldBest === undefined && fo.scan !== undefined) continue;
       if (fo.addPath) fo.dirty.add(key);
       else if (bestChanged) {
         // Nothing to tell a peer about its own route replacing its own (or nothing).

@@ -5,7 +5,8 @@
 #   containerlab deploy -t topologies/frr-2computes.clab.yml
 #
 # It carries the agent (node bin/edgeflow.js, on PATH as `edgeflow`) and the kernel tools
-# the agent drives: nftables, conntrack, iproute2. The probe (`edgeflow probe`) is in it too.
+# the agent drives: nftables (and python3-nftables for nat/nftd.py), conntrack, iproute2.
+# The probe (`edgeflow probe`) is in it too.
 # Not built or tested on the machine this was written on: it has no Docker engine (the
 # netns runner, `edgeflow lab up`, is how the same topologies run there).
 
@@ -31,12 +32,14 @@ RUN npx tsc -p . || true; test -f dist/cli/main.js
 # --- runtime: production dependencies, compiled code, kernel tools ----------------------
 FROM node:20-bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends nftables conntrack iproute2 iputils-ping procps ca-certificates \
+ && apt-get install -y --no-install-recommends nftables python3-nftables conntrack iproute2 iputils-ping procps ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/edgeflow
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY --from=build /src/dist ./dist
+# NatManager's nft helper, found beside the compiled code (dist/nat/ → nat/nftd.py)
+COPY nat/nftd.py ./nat/nftd.py
 COPY bin ./bin
 COPY topologies ./topologies
 RUN ln -s /opt/edgeflow/bin/edgeflow.js /usr/local/bin/edgeflow && chmod +x bin/edgeflow.js

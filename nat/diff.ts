@@ -48,7 +48,10 @@ export function diffNft(want: NftDesired, cur: NftCurrent, table: string): NftDi
         noteStale(m, k, v, stale);
       }
     }
-    for (const [k, v] of sortedEntries(goal)) if (have?.get(k) !== v) fresh.push(`${k} : ${v}`);
+    // sort only what is sent (a resync with nothing to change sorts nothing)
+    const missing = new Map<string, string>();
+    for (const [k, v] of goal) if (have?.get(k) !== v) missing.set(k, v);
+    for (const [k, v] of sortedEntries(missing)) fresh.push(`${k} : ${v}`);
     dels.push(...elementLines('delete', table, m, gone));
     adds.push(...elementLines('add', table, m, fresh));
     added += fresh.length;

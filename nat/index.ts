@@ -6,15 +6,17 @@
 //   const nat = new NatManager({ externalInterface: 'eth0', mode: 'l3' });
 //   await nat.adopt();                 // sysctls; create what is missing; no flush
 //   await nat.reconcile(desired);      // validate all, apply only the difference
-//   await nat.addFip({ fip, tenant, fixedIp });  // one transaction, ~1 nft call
-//   await nat.moveFip(...); await nat.removeFip(fip);  // conntrack of the FIP cleared
+//   await nat.addFip({ fip, tenant, fixedIp });  // one transaction through the nftd helper
+//   await nat.moveFip(...); await nat.removeFip(fip);  // conntrack of the FIP cleared after
 //   await nat.read();                  // kernel view for GET /api/v1/nat
+//   nat.close();                       // ends the nftd helper (python3-nftables)
 
 export { NatError, NAT_ERRORS, type NatErrorCode } from './errors.js';
 export { DEFAULT_CONFIG, type NatConfig, type NatDesired, type NatFip, type NatMode, type NatPort, type NatSnat, type NatTenant } from './model.js';
 export { NatManager, type ApplyResult, type NatManagerOptions, type NatSnapshot } from './manager.js';
 export { processRunner, type Runner, type RunResult } from './exec.js';
 export { shellRunner } from './shell.js';
+export { nftHelper, NFTD_SCRIPT, type NftClient, type NftHelperOptions } from './nftd.js';
 // Pure parts (golden-tested; usable by the agent for dry runs and by the CLI).
 export { validateDesired, validateConfig, type Validated } from './validate.js';
 export { buildNft, render, type NftDesired } from './state.js';

@@ -64,6 +64,17 @@ export function formatIp(family: Family, v: bigint): string {
   return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
 }
 
+/**
+ * The canonical text of an address (as nft and iproute2 print it), or undefined. An IPv4
+ * dotted quad that parses is canonical already (no leading zeros): returned as it is.
+ */
+export function canonicalIp(s: unknown): string | undefined {
+  if (typeof s !== 'string') return undefined;
+  if (V4.test(s)) return s;
+  const v6 = s.includes(':') ? parseV6(s) : undefined;
+  return v6 === undefined ? undefined : formatIp(6, v6);
+}
+
 /** Parses an address; undefined when it is not a plain IPv4 dotted quad or IPv6 text. */
 export function parseIp(s: unknown): Ip | undefined {
   if (typeof s !== 'string') return undefined;
@@ -90,7 +101,13 @@ export function parsePrefix(s: unknown): Prefix | undefined {
 
 export function prefixContains(p: Prefix, ip: Ip): boolean {
   if (p.family !== ip.family) return false;
-  const bits = BigInt(p.family === 4 ? 32 : 128);
+  if (p.family === 4) {
+    // numbers, not bigint shifts: this runs for every address of a 10,000-FIP state
+    if (p.len === 0) return true;
+    const shift = 32 - p.len;
+    return Math.floor(Number(ip.value) / 2 ** shift) === Math.floor(Number(p.base) / 2 ** shift);
+  }
+  const bits = 128n;
   const shift = bits - BigInt(p.len);
   return ip.value >> shift === p.base >> shift;
 }

@@ -1,11 +1,12 @@
 // NatManager: the thin shell around the pure parts. Reads what the kernel has (nft JSON,
-// ip JSON), applies minimal changes (one atomic `nft -f -` transaction, `ip -batch`
-// around it: make before, break after), deletes conntrack entries of FIPs that went or
-// moved, and in L2 mode sends a gratuitous ARP (RFC 5227 §3 announcement) for new FIPs.
-// Every call is queued: one writer, no interleaving across awaits.
+// ip JSON), applies minimal changes (one atomic nft transaction through the persistent
+// helper of nftd.ts, `ip -batch` around it: make before, break after), deletes conntrack
+// entries of FIPs that went or moved, and in L2 mode sends a gratuitous ARP (RFC 5227 §3
+// announcement) for new FIPs. Every call is queued: one writer, no interleaving across awaits.
 
 import { NatError } from './errors.js';
 import { processRunner, type Runner } from './exec.js';
+import { nftHelper, type NftClient } from './nftd.js';
 import { fipElements, markText } from './fip/elements.js';
 import { parseIp } from './ip.js';
 import { DEFAULT_CONFIG, type NatConfig, type NatDesired, type NatFip, type NatPort } from './model.js';
@@ -20,7 +21,10 @@ export interface NatManagerOptions extends Partial<NatConfig> {
   externalInterface: string;
   /** Run every tool inside this network namespace (the agent itself runs inside it: leave unset). */
   netns?: string | undefined;
+  /** Runs ip, conntrack, sysctl, arping (default: a process per call). */
   runner?: Runner | undefined;
+  /** Runs nft scripts (default: an nftd helper in `netns`, owned and closed by the manager). */
+  nft?: NftClient | undefined;
   /** Non-fatal problems (conntrack cleanup, arping) are reported here; default: stderr. */
   onWarning?: ((message: string) => void) | undefined;
 }
@@ -32,6 +36,7 @@ export interface ApplyResult {
   added: number;
   deleted: number;
   chainsRewritten: string[];
+  /** FIPs whose conntrack entries went: deleted (reconcile), or being deleted in the background (fast paths; settle() waits). */
   conntrackCleared: string[];
 }
 
@@ -56,6 +61,10 @@ function host(ip: string): string {
 export class NatManager {
   readonly config: NatConfig;
   private readonly run: Runner;
+  private readonly nft: NftClient;
+  private readonly ownNft: boolean;
+  /** Conntrack cleanups in flight after a fast-path change, by FIP (see clearConntrackLater). */
+  private readonly clearing = new Map<string, Promise<void>>();
   private readonly warn: (m: string) => void;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly pending = new Set<Promise<void>>();
@@ -67,11 +76,13 @@ export class NatManager {
   private known = false;
 
   constructor(opts: NatManagerOptions) {
-    const { netns, runner, onWarning, ...rest } = opts;
+    const { netns, runner, nft, onWarning, ...rest } = opts;
     const config: NatConfig = { ...DEFAULT_CONFIG, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) } as NatConfig;
     validateConfig(config);
     this.config = config;
     this.run = runner ?? processRunner(netns);
+    this.nft = nft ?? nftHelper({ netns });
+    this.ownNft = !nft;
     this.warn = onWarning ?? ((m) => process.stderr.write(`nat: ${m}\n`));
   }
 
@@ -87,13 +98,24 @@ export class NatManager {
     return r.stdout;
   }
 
+  /** One nft transaction (all or nothing); a refusal is a NatError quoting the script. */
+  private async commit(batch: string): Promise<void> {
+    const r = await this.nft.run(batch);
+    if (r.code !== 0) throw new NatError('NAT_KERNEL', 'nft', scriptValue(batch), r.stderr.trim() || `exit ${r.code}`);
+  }
+
+  /** Ends the nft helper this manager started (an injected NftClient stays open). */
+  close(): void {
+    if (this.ownNft) this.nft.close();
+  }
+
   // ---------------------------------------------------------------- reading
 
   async readNft(): Promise<NftCurrent> {
-    const r = await this.run('nft', ['-j', 'list', 'table', 'inet', this.config.table]);
+    const r = await this.nft.run(`list table inet ${this.config.table}`, true);
     if (r.code !== 0) {
       if (/No such file or directory|does not exist/i.test(r.stderr)) return NO_TABLE;
-      throw new NatError('NAT_KERNEL', 'nft', 'list table', r.stderr.trim());
+      throw new NatError('NAT_KERNEL', 'nft', `list table inet ${this.config.table}`, r.stderr.trim() || `exit ${r.code}`);
     }
     return parseNftJson(r.stdout, this.config.table);
   }
@@ -163,7 +185,7 @@ export class NatManager {
         chains: { ...skeletonRules(this.config.externalInterface), snat_tenants: (cur.chains.snat_tenants ?? []).flatMap(parseSnatComment).flatMap((s) => snatRules(snatTenant(s))) },
       };
       const d = diffNft(keep, cur, this.config.table);
-      if (d.batch) await this.must('nft', ['-f', '-'], d.batch);
+      if (d.batch) await this.commit(d.batch);
       return { nftBatch: d.batch, ipLines: [], added: d.added, deleted: d.deleted, chainsRewritten: d.chains, conntrackCleared: [] };
     });
   }
@@ -172,13 +194,14 @@ export class NatManager {
   reconcile(desired: NatDesired): Promise<ApplyResult> {
     return this.serial(async () => {
       const v = validateDesired(desired, this.config);
+      await Promise.all(this.clearing.values());
       const wantNft = buildNft(v, this.config.externalInterface);
       const wantPl = buildPlumb(v, this.config);
       const [curNft, curPl] = await Promise.all([this.readNft(), this.readPlumb()]);
       const d = diffNft(wantNft, curNft, this.config.table);
       const p = diffPlumb(wantPl, curPl, this.config);
       await this.ipBatch(p.make);
-      if (d.batch) await this.must('nft', ['-f', '-'], d.batch);
+      if (d.batch) await this.commit(d.batch);
       await this.ipBatch(p.brk);
       this.remember(v);
       const cleared = await this.clearConntrack(d.staleFips);
@@ -223,7 +246,7 @@ export class NatManager {
     });
   }
 
-  /** Removes one FIP and its conntrack entries; a FIP that is not here is a no-op. */
+  /** Removes one FIP (its conntrack entries follow, see applyFip); a FIP that is not here is a no-op. */
   removeFip(fip: string): Promise<ApplyResult> {
     return this.serial(async () => {
       const ip = parseIp(fip);
@@ -261,15 +284,22 @@ export class NatManager {
     });
   }
 
-  /** Waits for background work (gratuitous ARPs) to finish. */
+  /** Waits for background work (conntrack cleanup after fast-path changes, gratuitous ARPs) to finish. */
   async settle(): Promise<void> {
     await Promise.all([...this.pending]);
   }
 
   // ---------------------------------------------------------------- internals
 
+  /**
+   * The fast path: one small transaction. It returns once the kernel has committed it;
+   * the conntrack entries of a removed or re-pointed FIP are deleted right after, in the
+   * background (settle() waits for them), and a FIP added again waits for that first so
+   * the cleanup cannot hit its new flows.
+   */
   private async applyFip(prev: VFip | undefined, next: VFip | undefined): Promise<ApplyResult> {
     const t = this.config.table;
+    if (next) await this.clearing.get(next.fip.text);
     const lines: string[] = [];
     if (prev) for (const e of fipElements(prev)) lines.push(`delete element inet ${t} ${e.map} { ${e.key} }`);
     if (next) for (const e of fipElements(next)) lines.push(`add element inet ${t} ${e.map} { ${e.key} : ${e.value} }`);
@@ -281,7 +311,7 @@ export class NatManager {
     }
     const batch = lines.join('\n') + '\n';
     await this.ipBatch(make);
-    await this.must('nft', ['-f', '-'], batch);
+    await this.commit(batch);
     await this.ipBatch(brk);
     if (prev) {
       this.fips.delete(prev.fip.text);
@@ -291,7 +321,7 @@ export class NatManager {
       this.fips.set(next.fip.text, next);
       this.fixedIndex.set(`${next.tenant.zone} ${next.fixedIp.text}`, next.fip.text);
     }
-    const cleared = prev ? await this.clearConntrack([prev.fip.text]) : [];
+    const cleared = prev ? this.clearConntrackLater(prev.fip.text) : [];
     if (next && next.fip.family === 4 && this.config.mode === 'l2') this.announce(next.fip.text);
     return { nftBatch: batch, ipLines: [...make, ...brk], added: next ? 3 : 0, deleted: prev ? 3 : 0, chainsRewritten: [], conntrackCleared: cleared };
   }
@@ -348,6 +378,18 @@ export class NatManager {
     return fips;
   }
 
+  /** clearConntrack of one FIP in the background, after any cleanup of it still running. */
+  private clearConntrackLater(fip: string): string[] {
+    const p = (this.clearing.get(fip) ?? Promise.resolve()).then(() => this.clearConntrack([fip])).then(() => undefined, (e: unknown) => this.warn(`conntrack ${fip}: ${String(e)}`));
+    this.clearing.set(fip, p);
+    this.pending.add(p);
+    void p.finally(() => {
+      this.pending.delete(p);
+      if (this.clearing.get(fip) === p) this.clearing.delete(fip);
+    });
+    return [fip];
+  }
+
   /** Flows SNATed to an address a tenant no longer uses go too (by zone and address). */
   private async clearSnatConntrack(before: string[], after: string[]): Promise<void> {
     const now = new Set(after.flatMap(parseSnatComment).map((s) => `${s.zone} ${s.address}`));
@@ -371,6 +413,14 @@ export class NatManager {
 
 function sameFip(a: VFip, b: VFip): boolean {
   return a.fip.text === b.fip.text && a.fixedIp.text === b.fixedIp.text && a.tenant.zone === b.tenant.zone && a.tenant.mark === b.tenant.mark;
+}
+
+/** A script as the `value` of a NatError: whole when short, else its start and length. */
+function scriptValue(batch: string): string {
+  if (batch.length <= 600) return batch.trimEnd();
+  let lines = 0;
+  for (let i = batch.indexOf('\n'); i >= 0; i = batch.indexOf('\n', i + 1)) lines++;
+  return `${batch.slice(0, 600)}… (${lines} lines, ${batch.length} bytes)`;
 }
 
 function noop(): ApplyResult {

@@ -2,7 +2,7 @@
 // into the same key/value text that state.ts renders, so diff.ts compares like with like.
 // Foreign tables never appear: we only ever list our own.
 
-import { formatIp, parseIp } from './ip.js';
+import { canonicalIp } from './ip.js';
 import { markText } from './fip/elements.js';
 import { CHAIN_NAMES, MAP_NAMES, type ChainName, type MapName } from './state.js';
 
@@ -19,9 +19,9 @@ export const NO_TABLE: NftCurrent = { table: false, maps: {}, chains: {} };
 type Fmt = (v: unknown) => string;
 
 const addr: Fmt = (v) => {
-  const ip = parseIp(v);
-  if (!ip) throw new Error(`nft JSON: not an address: ${JSON.stringify(v)}`);
-  return formatIp(ip.family, ip.value);
+  const ip = canonicalIp(v);
+  if (ip === undefined) throw new Error(`nft JSON: not an address: ${JSON.stringify(v)}`);
+  return ip;
 };
 const int: Fmt = (v) => {
   if (typeof v !== 'number') throw new Error(`nft JSON: not a number: ${JSON.stringify(v)}`);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what edgeflow's build, tests and lab need on Debian 12: the real peers
-# (FRR, BIRD, GoBGP), etcd, the kernel tools (nftables, conntrack, iproute2, iptables
-# for the comparison benchmark), tshark for captures, and the npm dependencies.
+# (FRR, BIRD, GoBGP), etcd, the kernel tools (nftables and its python3-nftables binding,
+# conntrack, iproute2, iptables for the comparison benchmark), tshark for captures, and
+# the npm dependencies.
 # Idempotent: it installs only what is missing, and runs apt-get update at most once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,8 @@ have tshark || need+=(tshark)
 have ip || need+=(iproute2)
 have arping || need+=(iputils-arping)
 have python3 || need+=(python3)
+# nat/nftd.py (NatManager's nft helper) runs on Debian's interpreter, not a python3 on PATH
+/usr/bin/python3 -c 'import nftables' >/dev/null 2>&1 || need+=(python3-nftables)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "install-deps: need root to install: ${need[*]}" >&2; exit 1; fi
   echo "install-deps: apt-get install ${need[*]}" >&2

@@ -93,6 +93,7 @@ before(async () => {
 });
 
 after(async () => {
+  nat?.close();
   await lab.cleanup();
 });
 
@@ -158,6 +159,7 @@ test('(root, netns) a FIP moved to another VM takes effect and its old conntrack
   assert.ok(await conntrackCount(['-d', '198.51.100.7']) >= 1);
   const r = await nat.moveFip({ fip: '198.51.100.7', tenant: 'tenant-b', fixedIp: '10.0.0.6' });
   assert.deepEqual(r.conntrackCleared, ['198.51.100.7']);
+  await nat.settle(); // the fast path deletes conntrack entries after the commit
   assert.equal(await conntrackCount(['-d', '198.51.100.7']), 0, 'DNAT flows of the FIP deleted');
   assert.equal(await conntrackCount(['--reply-dst', '198.51.100.7']), 0, 'SNAT flows of the FIP deleted');
   const again = await udp(EXT, '198.51.100.7', 6000);
@@ -196,6 +198,7 @@ test('(root, netns) restarting the NAT owner keeps established flows and changes
   const nums = lines.filter((l) => l.startsWith('{"server"')).map((l) => Number((JSON.parse(l) as { nonce: string }).nonce));
   assert.deepEqual(nums, nums.map((_, i) => i), 'every request answered, in order');
   hold.kill('SIGKILL');
+  nat.close();
   nat = fresh;
 });
 

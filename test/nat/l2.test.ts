@@ -50,6 +50,7 @@ before(async () => {
 });
 
 after(async () => {
+  nat?.close();
   await lab.cleanup();
 });
 

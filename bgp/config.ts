@@ -64,6 +64,20 @@ export interface SpeakerConfig {
   neighbors: NeighborConfig[];
   mrt?: string;
   routes: RouteSpec[];
+  /** Restarting-speaker role of graceful restart (RFC 4724 §4.1); absent: a plain start. */
+  gracefulRestart?: GracefulRestartConfig;
+}
+
+export interface GracefulRestartConfig {
+  /**
+   * This start is a restart (FRR's `bgpd -K`, GoBGP's `gobgpd -r`; `edgeflow speaker
+   * --graceful-restart`): the first OPEN to each neighbor that has graceful restart sets
+   * the Restart State bit (R) with forwarding preserved (F) for its families, and we send
+   * nothing until those neighbors have sent End-of-RIB (or selectionDeferral runs out).
+   */
+  restarting: boolean;
+  /** Seconds to wait for the neighbors' End-of-RIB before advertising anyway (RFC 4724 Selection_Deferral_Timer; default 360 as FRR). */
+  selectionDeferral: number;
 }
 
 export class ConfigError extends Error {
@@ -186,7 +200,7 @@ export function parseRoutes(raw: unknown, path = 'routes'): RouteSpec[] {
 
 export function parseSpeakerConfig(raw: unknown): SpeakerConfig {
   if (!isObj(raw)) throw new ConfigError('config', 'must be a mapping');
-  unknownKeys(raw, ['asn', 'routerId', 'listen', 'api', 'neighbors', 'mrt', 'routes'], '');
+  unknownKeys(raw, ['asn', 'routerId', 'listen', 'api', 'neighbors', 'mrt', 'routes', 'gracefulRestart'], '');
   const asn = int(raw, 'asn', '', undefined, 1, 0xffffffff);
   const routerId = ip(raw, 'routerId', '', true);
   if (!routerId || routerId === '0.0.0.0') throw new ConfigError('routerId', 'is required (a non-zero IPv4 address)');
@@ -217,6 +231,15 @@ export function parseSpeakerConfig(raw: unknown): SpeakerConfig {
   if (apiRaw.readToken !== undefined) cfg.api.readToken = bool(apiRaw, 'readToken', 'api.', false);
   const mrt = str(raw, 'mrt', '');
   if (mrt !== undefined) cfg.mrt = mrt;
+  if (raw.gracefulRestart !== undefined) {
+    const g = raw.gracefulRestart;
+    if (!isObj(g)) throw new ConfigError('gracefulRestart', 'must be { restarting, selectionDeferral }');
+    unknownKeys(g, ['restarting', 'selectionDeferral'], 'gracefulRestart.');
+    cfg.gracefulRestart = {
+      restarting: bool(g, 'restarting', 'gracefulRestart.', false),
+      selectionDeferral: int(g, 'selectionDeferral', 'gracefulRestart.', 360, 1, 3600),
+    };
+  }
   return cfg;
 }
 

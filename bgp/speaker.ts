@@ -31,6 +31,8 @@ export interface SpeakerDeps {
 
 interface PeerRuntime {
   cfg: NeighborConfig;
+  /** Our OPEN still carries the Restart State bit (RFC 4724 §3): until this session's first Established after our restart. */
+  restarting: boolean;
   /** The RIB's config of this peer (its next hops are filled in when the session comes up). */
   ribCfg: PeerConfig;
   session: Session;
@@ -151,6 +153,13 @@ export class Speaker extends EventEmitter implements SpeakerApi {
   private ownsBfd = false;
   private flushScheduled = false;
   private stopped = false;
+  /** Restarting-speaker role (RFC 4724 §4.1): this start is a restart. */
+  private readonly restarting: boolean;
+  private deferralTimer?: unknown;
+  /** Within the restart's selection deferral (RFC 4724 §4.1). */
+  private deferring = false;
+  /** Neighbors whose End-of-RIB the deferral waited for. */
+  private readonly deferWaited = new Set<string>();
   mrtRoutes = 0;
 
   constructor(cfg: SpeakerConfig, deps: SpeakerDeps = {}) {
@@ -160,6 +169,7 @@ export class Speaker extends EventEmitter implements SpeakerApi {
     this.asn = cfg.asn;
     this.routerId = cfg.routerId;
     this.table = new Rib({ asn: cfg.asn, routerId: cfg.routerId });
+    this.restarting = cfg.gracefulRestart?.restarting ?? false;
     for (const n of cfg.neighbors) this.addNeighbor(n);
   }
 
@@ -179,9 +189,46 @@ export class Speaker extends EventEmitter implements SpeakerApi {
       this.mrtRoutes = routes;
       this.log.info({ file: this.cfg.mrt, routes, stats }, 'MRT table loaded');
     }
+    if (this.restarting) this.deferSelection();
     if (this.cfg.listen.port !== 0) await this.listen(this.cfg.listen.address, this.cfg.listen.port);
     for (const p of this.peers.values()) p.session.start();
     for (const p of this.peers.values()) if (p.cfg.bfd) await this.startBfd(p);
+  }
+
+  /**
+   * RFC 4724 §4.1, restarting speaker: route selection (here: export) is deferred until
+   * the neighbors have sent End-of-RIB, or until the Selection_Deferral_Timer runs out;
+   * then our routes and End-of-RIB go out. As FRR does, the neighbors waited for are those
+   * that come up with graceful restart negotiated during the deferral (not restarting
+   * themselves); a configured neighbor that never comes up does not hold the others.
+   */
+  private deferSelection(): void {
+    const seconds = this.cfg.gracefulRestart?.selectionDeferral ?? 360;
+    this.deferring = true;
+    this.log.info({ selectionDeferral: seconds }, 'restarting (graceful restart): Restart State bit set; export deferred until End-of-RIB from the neighbors');
+    const clock = this.deps.clock ?? { setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms).unref() };
+    this.deferralTimer = clock.setTimeout(() => {
+      this.deferralTimer = undefined;
+      this.deferring = false;
+      if (!this.table.exportHeld) return;
+      this.log.warn({ waitingFor: this.table.exportHeldFor }, 'selection deferral timer expired: advertising without their End-of-RIB');
+      this.table.releaseExport();
+      this.scheduleFlush();
+    }, seconds * 1000);
+  }
+
+  /** After an End-of-RIB or a session loss: the deferral ends when every neighbor waited for is done. */
+  private checkDeferral(): void {
+    if (!this.deferring || this.deferWaited.size === 0 || this.table.exportHeld) return;
+    this.clearDeferral();
+    this.log.info({ neighbors: [...this.deferWaited] }, 'graceful restart: End-of-RIB from every neighbor waited for (or it went down); advertising');
+    this.scheduleFlush();
+  }
+
+  private clearDeferral(): void {
+    if (this.deferralTimer !== undefined) (this.deps.clock ?? globalThis).clearTimeout(this.deferralTimer as NodeJS.Timeout);
+    this.deferralTimer = undefined;
+    this.deferring = false;
   }
 
   private async listen(address: string, port: number): Promise<void> {
@@ -220,7 +267,9 @@ export class Speaker extends EventEmitter implements SpeakerApi {
     const caps: CapabilityConfig = {
       families,
       ...(mode ? { addPath: Object.fromEntries(families.map((f) => [f, mode])) as Partial<Record<Family, AddPathMode>> } : {}),
-      ...(n.gracefulRestart > 0 ? { gracefulRestart: { restartTime: n.gracefulRestart, notification: true, families: families.map((family) => ({ family, forwarding: true })) } } : {}),
+      // RFC 4724 §3: F set for every family (we keep no forwarding state of our own: what our routes lead to
+      // lives in the kernel and survives our process); R set in the first OPEN after a restart.
+      ...(n.gracefulRestart > 0 ? { gracefulRestart: { restartTime: n.gracefulRestart, restarting: this.restarting, notification: true, families: families.map((family) => ({ family, forwarding: true })) } } : {}),
       // RFC 8950: on an IPv6 session we take IPv4 routes with IPv6 next hops
       ...(n.address.includes(':') ? { extendedNextHop: [{ family: 'ipv4-unicast' as Family, nextHopAfi: 2 }] } : {}),
     };
@@ -251,7 +300,7 @@ export class Speaker extends EventEmitter implements SpeakerApi {
       exportPolicy: n.exportPolicy,
       maxPrefix: n.maxPrefixes || undefined,
     };
-    const p: PeerRuntime = { cfg: n, ribCfg, session, pumping: false, lastChange: Date.now() };
+    const p: PeerRuntime = { cfg: n, ribCfg, session, pumping: false, lastChange: Date.now(), restarting: this.restarting && n.gracefulRestart > 0 };
     this.peers.set(n.address, p);
     this.table.addPeer(ribCfg);
     const addr = n.address;
@@ -262,6 +311,11 @@ export class Speaker extends EventEmitter implements SpeakerApi {
     });
     session.on('established', (neg) => {
       p.negotiated = neg;
+      if (p.restarting) {
+        // Later OPENs of this session are not after a restart of ours.
+        p.restarting = false;
+        session.setRestartState(false);
+      }
       const info = session.info();
       p.localAddress = stripMapped(info.local?.address);
       // Next hop of the other family: IPv6 routes over an IPv4 session; IPv4 routes over an
@@ -283,11 +337,21 @@ export class Speaker extends EventEmitter implements SpeakerApi {
         extendedNextHop: neg.extendedNextHop.send.map((e) => e.family),
         enhancedRouteRefresh: neg.enhancedRouteRefresh,
       });
+      // RFC 4724 §4.1: wait for this neighbor's End-of-RIB, unless it lacks the capability or is restarting itself.
+      if (this.deferring) {
+        const wait = !!neg.gracefulRestart && !neg.gracefulRestart.restarting;
+        if (wait) {
+          this.table.holdExport([addr]);
+          this.deferWaited.add(addr);
+        }
+        this.log.info({ neighbor: addr, wait, peerRestarting: neg.gracefulRestart?.restarting ?? null }, wait ? 'graceful restart: waiting for the neighbor\'s End-of-RIB' : 'graceful restart: not waiting for this neighbor (no capability, or restarting itself)');
+      }
       this.emit('established', addr, neg);
       this.pump(p);
     });
     session.on('update', (msg, error) => {
       const r = this.table.receiveUpdate(addr, msg, error);
+      if (r.endOfRib) this.checkDeferral();
       if (error) this.log.warn({ neighbor: addr, error: error.toJSON() }, 'UPDATE error handled per RFC 7606');
       if (r.limitExceeded) {
         this.log.warn({ neighbor: addr, limit: n.maxPrefixes }, 'maximum prefixes exceeded');
@@ -303,6 +367,7 @@ export class Speaker extends EventEmitter implements SpeakerApi {
       p.negotiated = undefined;
       const gr = info.gracefulRestart;
       this.table.peerDown(addr, { gracefulRestart: gr });
+      this.checkDeferral(); // a neighbor that went down is no longer waited for
       this.log.warn({ neighbor: addr, reason, gracefulRestart: gr }, 'session down');
       if (gr) {
         // RFC 4724 §4.2: keep the routes stale for the peer's restart time, then purge.
@@ -406,6 +471,7 @@ export class Speaker extends EventEmitter implements SpeakerApi {
   /** Stops every session with Cease/Administrative Shutdown (and its RFC 8203 text) and closes the listener. */
   async stop(message = 'edgeflow speaker stopping'): Promise<void> {
     this.stopped = true;
+    this.clearDeferral();
     await Promise.all([...this.peers.values()].map(async (p) => {
       if (p.grTimer !== undefined) (this.deps.clock ?? globalThis).clearTimeout(p.grTimer as NodeJS.Timeout);
       await p.session.stop({ message: p.cfg.shutdownMessage ?? message }).catch(() => undefined);
@@ -418,6 +484,7 @@ export class Speaker extends EventEmitter implements SpeakerApi {
   /** Restart without telling the peers (for graceful restart: the process goes, sockets close without NOTIFICATION). */
   async abandon(): Promise<void> {
     this.stopped = true;
+    this.clearDeferral();
     for (const p of this.peers.values()) p.session.dispose();
     if (this.bfd && this.ownsBfd) await this.bfd.close({ silent: true });
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));

@@ -7,7 +7,9 @@ commands:
   decode [--add-path FAMILY]... [--as2] [--extended-message]
                        hex BGP messages on stdin (one per line) -> NDJSON
   encode [same options] NDJSON on stdin -> hex lines
-  speaker --config FILE  run a BGP speaker with its REST API (YAML or JSON config)
+  speaker --config FILE [--graceful-restart]
+                       run a BGP speaker with its REST API (YAML or JSON config);
+                       --graceful-restart: this start is a restart (RFC 4724 R bit)
   agent --config FILE  run the per-compute agent (intent -> kernel NAT + BGP routes, REST API)
   lab up|down|status [--topology FILE]
                        the one-machine lab: containerlab topology built with netns

@@ -2,7 +2,9 @@
 // routes, /metrics, /healthz, OpenAPI at /docs). SIGTERM/SIGINT close the sessions
 // without a NOTIFICATION, so peers that negotiated graceful restart keep forwarding on
 // our routes while we restart (RFC 4724); SIGUSR2 withdraws everything and stops with
-// Cease/Administrative Shutdown (RFC 8203 text).
+// Cease/Administrative Shutdown (RFC 8203 text). `--graceful-restart` (or config
+// `gracefulRestart: { restarting: true }`) says this start is a restart: R bit in the first
+// OPEN, export deferred until the neighbors' End-of-RIB (RFC 4724 §4.1).
 //
 // Start order: routes (config, MRT table), then the sessions (listener, connects, BFD),
 // then the REST API: importing fastify and compiling its schemas takes ~0.5 s of main
@@ -13,22 +15,27 @@ import { pino } from 'pino';
 import { loadSpeakerConfig, ConfigError } from '../bgp/config.js';
 import { Speaker } from '../bgp/speaker.js';
 
-function parseArgs(args: string[]): { config: string; logLevel: string } {
+const USAGE = 'usage: edgeflow speaker --config FILE [--graceful-restart] [--log-level L]';
+
+function parseArgs(args: string[]): { config: string; logLevel: string; restarting: boolean } {
   let config = '';
   let logLevel = process.env.EDGEFLOW_LOG ?? 'info';
+  let restarting = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--config' || a === '-c') config = args[++i] ?? '';
     else if (a.startsWith('--config=')) config = a.slice(9);
     else if (a === '--log-level') logLevel = args[++i] ?? logLevel;
-    else throw new Error(`unknown option ${a} (usage: edgeflow speaker --config FILE [--log-level L])`);
+    // this start is a restart (RFC 4724 §4.1), as FRR's `bgpd -K` and GoBGP's `gobgpd -r`
+    else if (a === '--graceful-restart' || a === '-r') restarting = true;
+    else throw new Error(`unknown option ${a} (${USAGE})`);
   }
-  if (!config) throw new Error('usage: edgeflow speaker --config FILE');
-  return { config, logLevel };
+  if (!config) throw new Error(USAGE);
+  return { config, logLevel, restarting };
 }
 
 export async function runSpeaker(args: string[]): Promise<number> {
-  const { config: file, logLevel } = parseArgs(args);
+  const { config: file, logLevel, restarting } = parseArgs(args);
   const log = pino({ level: logLevel, base: { svc: 'edgeflow-speaker' } });
   let cfg;
   try {
@@ -40,6 +47,7 @@ export async function runSpeaker(args: string[]): Promise<number> {
     }
     throw err;
   }
+  if (restarting) cfg.gracefulRestart = { restarting: true, selectionDeferral: cfg.gracefulRestart?.selectionDeferral ?? 360 };
   const speaker = new Speaker(cfg, { log });
   await speaker.start();
   const [{ buildServer }, { bgpRoutes }, { createMetrics, metricsRoute }] = await Promise.all([

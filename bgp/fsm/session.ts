@@ -278,7 +278,8 @@ function defaultConnect(o: ConnectOptions): SocketLike {
 
 export class Session extends EventEmitter<SessionEvents> {
   readonly options: Readonly<SessionOptions>;
-  readonly localOpen: OpenMessage;
+  /** The OPEN we send (rebuilt by setRestartState). */
+  localOpen: OpenMessage;
   readonly config: FsmConfig;
   private readonly clock: Clock;
   private readonly random: () => number;
@@ -306,6 +307,19 @@ export class Session extends EventEmitter<SessionEvents> {
   private readonly live = new Set<SocketLike>();
   /** stop() callers, each waiting for the sockets that were open when it was called. */
   private stopWaiters: Array<{ sockets: Set<SocketLike>; resolve: () => void }> = [];
+
+  /**
+   * Sets or clears the Restart State bit (R) of our graceful-restart capability for the
+   * OPENs sent from now on (RFC 4724 §3: set after our own restart). No effect without
+   * the capability configured.
+   */
+  setRestartState(on: boolean): void {
+    const caps = this.options.capabilities;
+    if (!caps?.gracefulRestart || (caps.gracefulRestart.restarting ?? false) === on) return;
+    (this.options as SessionOptions).capabilities = { ...caps, gracefulRestart: { ...caps.gracefulRestart, restarting: on } };
+    this.localOpen = buildOpen({ localAs: this.options.localAs, routerId: this.options.routerId, holdTime: this.options.holdTime ?? 90, capabilities: this.options.capabilities });
+    this.config.localOpen = this.localOpen;
+  }
 
   constructor(options: SessionOptions, deps: SessionDeps = {}) {
     super();

@@ -717,8 +717,15 @@ export class Rib {
     }
   }
 
-  releaseExport(): void {
-    this.exportHold.clear();
+  /** Ends the hold for these peers (all when none are given: the selection-deferral timer ran out). */
+  releaseExport(peerIds?: string[]): void {
+    if (!peerIds) this.exportHold.clear();
+    else for (const id of peerIds) this.exportHold.delete(id);
+  }
+
+  /** Peers whose End-of-RIB the export still waits for. */
+  get exportHeldFor(): string[] {
+    return [...this.exportHold];
   }
 
   get exportHeld(): boolean {

@@ -42,8 +42,8 @@ export interface SpeakerProc {
   waitState(address: string, state: string, timeoutMs?: number): Promise<NeighborView>;
   /** Sends `signal` and waits for the process to exit. */
   stop(signal?: NodeJS.Signals): Promise<void>;
-  /** Starts the speaker (again) with the same config file and waits for its API. */
-  start(): Promise<void>;
+  /** Starts the speaker (again) with the same config file and waits for its API; `args` are added to the command line (e.g. --graceful-restart). */
+  start(args?: string[]): Promise<void>;
   /** The config as last written; `rewrite` replaces the file (used at the next start). */
   config(): Record<string, any>;
   rewrite(config: Record<string, any>): void;
@@ -106,9 +106,9 @@ export async function startSpeaker(lab: Lab, ns: string, config: Record<string, 
     return r.body;
   };
 
-  const start = async (): Promise<void> => {
+  const start = async (args: string[] = []): Promise<void> => {
     spawnedAt = Date.now();
-    const c = lab.spawn(ns, process.execPath, [...(process.env.EFP_SPEAKER_NODE_ARGS ?? '--enable-source-maps').split(' ').filter(Boolean), EDGEFLOW, 'speaker', '--config', configFile, '--log-level', process.env.EFP_SPEAKER_LOG ?? 'info']);
+    const c = lab.spawn(ns, process.execPath, [...(process.env.EFP_SPEAKER_NODE_ARGS ?? '--enable-source-maps').split(' ').filter(Boolean), EDGEFLOW, 'speaker', '--config', configFile, '--log-level', process.env.EFP_SPEAKER_LOG ?? 'info', ...args]);
     child = c;
     if (c.pid !== undefined) lab.trackPid(c.pid);
     const keep = (b: unknown): void => {

@@ -186,6 +186,48 @@ test('graceful restart: SIGTERM our speaker → FRR keeps our routes stale and i
   assert.equal(gr2.ipv4Unicast.endOfRibStatus.endOfRibRecv, true, 'End-of-RIB from us after the restart');
 });
 
+test('graceful restart, restarting speaker: --graceful-restart sets the Restart State bit; we wait for FRR\'s End-of-RIB unless FRR restarts too (root, netns, FRR)', { skip, timeout: 40000 }, async () => {
+  await sp.waitState(FRR4, 'Established');
+  await frrUp();
+  await waitFor('our routes at FRR', async () => {
+    for (const p of OWN) if (!(await frrRoute(p))) return false;
+    return true;
+  }, 10000);
+  // a plain start (the one before) does not claim a restart
+  const before = (await frrNeighbor(frr.vtyshJson, US4)).gracefulRestartInfo;
+  assert.equal(before.rBit, false, JSON.stringify(before));
+
+  await sp.stop('SIGTERM');
+  await waitFor('FRR marks our routes stale', async () => (await frrRoute(OWN[0]!))?.stale === true, 10000);
+  await sp.start(['--graceful-restart']);
+  await sp.waitState(FRR4, 'Established');
+  await frrUp();
+  const gr = (await frrNeighbor(frr.vtyshJson, US4)).gracefulRestartInfo;
+  assert.equal(gr.rBit, true, `FRR saw our Restart State bit: ${JSON.stringify(gr)}`);
+  assert.equal(gr.remoteGrMode, 'Restart');
+  assert.equal(gr.ipv4Unicast.fBit, true, 'forwarding state preserved');
+  await waitFor('routes fresh again at FRR', async () => {
+    for (const p of OWN) {
+      const r = await frrRoute(p);
+      if (!r || r.stale) return false;
+    }
+    return true;
+  }, 10000);
+  const gr2 = (await frrNeighbor(frr.vtyshJson, US4)).gracefulRestartInfo;
+  assert.equal(gr2.ipv4Unicast.endOfRibStatus.endOfRibRecv, true, 'End-of-RIB from us');
+  // RFC 4724 §4.1: we wait for FRR's End-of-RIB unless FRR's own OPEN has R set, which FRR
+  // does for a while after bgpd starts (its startup timer), so either can happen here; the
+  // waiting itself is tested deterministically in bgp/speaker.test.ts.
+  await waitFor('FRR route in our RIB', async () => (await sp.received(FRR4)).length === 1, 10000);
+  const logged = sp.log().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; neighbor?: string; wait?: boolean; peerRestarting?: boolean | null; neighbors?: string[] });
+  const decision = logged.filter((l) => l.msg.startsWith('graceful restart: ') && l.neighbor === FRR4);
+  assert.equal(decision.length, 1, sp.log().slice(-3000));
+  assert.equal(decision[0]!.wait, decision[0]!.peerRestarting === false, 'waited exactly when FRR was not restarting itself');
+  const done = logged.filter((l) => l.msg.startsWith('graceful restart: End-of-RIB from every neighbor'));
+  assert.deepEqual(done.map((l) => l.neighbors), decision[0]!.wait ? [[FRR4]] : []);
+  assert.ok(logged.some((l) => l.msg.includes('export deferred until End-of-RIB')));
+});
+
 test('hold timer: FRR\'s bgpd frozen → we send 4/0, FRR\'s routes go stale, then leave our RIB after its restart time (root, netns, FRR)', { skip, timeout: 40000 }, async () => {
   await sp.waitState(FRR4, 'Established');
   await waitFor('FRR route in our RIB', async () => (await sp.received(FRR4)).length === 1, 10000);

@@ -41,6 +41,8 @@ export class AttrSet {
   cacheEpoch = 0;
   /** Encoded attribute blocks by encoding flavour (see pack.ts). */
   wire: Map<string, Buffer> | undefined = undefined;
+  /** The RIB's shared single-path objects with these attributes, by source index (rib.ts). */
+  sharedPaths: unknown[] | undefined = undefined;
 
   readonly localPref: number | undefined;
   readonly med: number | undefined;

@@ -356,3 +356,35 @@ test('a local route keeps its configured next hop towards eBGP peers (third-part
   assert.deepEqual(v.get(E2)!.get(K('198.51.100.7/32'))!.nextHop, ['192.0.2.99']);
   assert.deepEqual(v.get(E2)!.get(K('198.51.100.8/32'))!.nextHop, ['192.0.2.20']);
 });
+
+test('routes with equal attributes share one path object; changing, adding to or marking one route leaves the others as they were', () => {
+  const { rib, sync } = lab();
+  const keys = ['198.51.100.1/32', '198.51.100.2/32', '198.51.100.3/32'];
+  rib.receiveUpdate(E1, update(keys, base([65001])));
+  const b = (k: string) => rib.best('ipv4-unicast', k)!;
+  assert.equal(b(keys[0]!), b(keys[1]!), 'one object for the single paths of equal attributes');
+  // a new attribute set for one route only
+  rib.receiveUpdate(E1, update([keys[0]!], base([65001], [{ type: 'MULTI_EXIT_DISC', value: 5 }])));
+  assert.equal(b(keys[0]!).attrs.med, 5);
+  assert.equal(b(keys[1]!).attrs.med, undefined, 'the other routes keep their attributes');
+  assert.equal(b(keys[2]!).attrs.med, undefined);
+  // a second path at one key
+  rib.receiveUpdate(E2, update([keys[1]!], base([65002, 65003])));
+  assert.equal(rib.paths('ipv4-unicast', keys[1]!).length, 2);
+  assert.equal(rib.paths('ipv4-unicast', keys[2]!).length, 1, 'no second path at the other keys');
+  assert.equal(rib.explain('ipv4-unicast', keys[1]!)?.reason, 'as-path-length');
+  // withdrawing the second path leaves the route alone again
+  rib.receiveUpdate(E2, withdraw([keys[1]!]));
+  assert.equal(rib.paths('ipv4-unicast', keys[1]!).length, 1);
+  // stale marks are per route: a re-sent route is fresh, the others stay stale
+  rib.receiveUpdate(E1, update([keys[0]!], base([65001])));
+  assert.equal(rib.peerDown(E1, { gracefulRestart: true }), 3);
+  rib.peerUp(E1, { routerId: E1, families: V4, localAddress: '192.0.2.20' });
+  rib.receiveUpdate(E1, update([keys[2]!], base([65001])));
+  assert.deepEqual(keys.map((k) => b(k).stale), [true, true, false]);
+  rib.endOfRib(E1, 'ipv4-unicast');
+  assert.deepEqual(keys.map((k) => rib.best('ipv4-unicast', k)?.source.id), [undefined, undefined, E1]);
+  const v = sync();
+  assert.deepEqual([...v.get(E2)!.routes.keys()], [K(keys[2]!)]);
+  assert.equal(rib.peerStats(E1).accepted, 1);
+});

@@ -138,9 +138,17 @@ interface PathExt {
   nlri: Nlri | undefined;
 }
 
-/** One path in the Loc-RIB (read-only outside the RIB). Five fields: a million of them are most of the RIB's memory. */
+/**
+ * One path in the Loc-RIB (read-only outside the RIB). A route whose only path has path
+ * ID 0 and no NLRI of its own (plain unicast without add-path: nearly every route of a
+ * full table) holds a *shared* path, one object per (source, attribute set), so a
+ * million such routes cost the Map entries and no object each. Shared paths are never
+ * changed: the RIB replaces one by a private copy before it links, marks or edits it.
+ */
 export class RibPath {
   ext: PathExt | undefined;
+  /** One object for every route with only this (source, attributes) path: never changed. */
+  shared = false;
 
   constructor(
     public source: Peer,
@@ -544,11 +552,34 @@ export class Rib {
     p.acceptedTotal += d;
   }
 
+  /** The shared single path of (source, attrs) (see RibPath). */
+  private sharedPath(source: Peer, attrs: AttrSet): RibPath {
+    const arr = (attrs.sharedPaths ??= []) as Array<RibPath | undefined>;
+    let p = arr[source.index];
+    // a slot of a removed peer whose index was reused holds a path of the old source
+    if (p === undefined || p.source !== source) {
+      p = new RibPath(source, attrs, 0, undefined, undefined);
+      p.shared = true;
+      arr[source.index] = p;
+    }
+    return p;
+  }
+
+  /** `p` if private; else a private copy of the shared path `p`, which heads `key` alone, put in its place. */
+  private privatize(fam: FamilyTable, key: RouteKey, p: RibPath): RibPath {
+    if (!p.shared) return p;
+    const q = new RibPath(p.source, p.attrs, 0, undefined, undefined);
+    const id = this.txIds.get(p);
+    if (id !== undefined) this.txIds.set(q, id); // add-path: the same path keeps its transmit ID
+    fam.routes.set(key, q);
+    return q;
+  }
+
   /** Adds or replaces the path (source, pathId) at `key`; takes over the caller's reference on `attrs`. */
   private upsertPath(fam: FamilyTable, key: RouteKey, source: Peer, pathId: number, nlri: Nlri | undefined, attrs: AttrSet): void {
-    const head = fam.routes.get(key);
+    let head = fam.routes.get(key);
     if (!head) {
-      const p = new RibPath(source, attrs, pathId, nlri, undefined);
+      const p = pathId === 0 && nlri === undefined ? this.sharedPath(source, attrs) : new RibPath(source, attrs, pathId, nlri, undefined);
       fam.routes.set(key, p);
       this.count(source, fam.index, 1);
       this.changed(fam, key, undefined, p, true);
@@ -567,9 +598,16 @@ export class Rib {
         return;
       }
       this.table.release(p.attrs);
-      p.attrs = attrs;
-      p.nlri = nlri;
+      if (p.shared) {
+        // alone at the key: the route now holds the shared path of its new attributes
+        p = nlri === undefined ? this.sharedPath(source, attrs) : new RibPath(source, attrs, 0, nlri, undefined);
+        fam.routes.set(key, p);
+      } else {
+        p.attrs = attrs;
+        p.nlri = nlri;
+      }
     } else {
+      if (tail.shared) head = tail = this.privatize(fam, key, tail); // a shared path is alone: tail is the head
       p = new RibPath(source, attrs, pathId, nlri, undefined);
       tail.next = p;
       this.count(source, fam.index, 1);
@@ -675,10 +713,10 @@ export class Rib {
     for (const fam of this.families.values()) {
       if (families && !families.includes(fam.family)) continue;
       if (!p.acceptedByIndex[fam.index]) continue;
-      for (const head of fam.routes.values()) {
+      for (const [key, head] of fam.routes) {
         for (let q: RibPath | undefined = head; q; q = q.next) {
           if (q.source === p && !set.has(q)) {
-            set.add(q);
+            set.add(q.shared ? this.privatize(fam, key, q) : q); // stale is a mark on one route's path
             n++;
           }
         }

@@ -143,11 +143,14 @@ export function planNat(intent: Intent | IntentIndex, chassis: string, opts: Nat
   const fips: NatFip[] = [];
   const rank = { active: 0, draining: 1, standby: 2 } as const;
   const assigned = fipsOfChassis(ix, chassis).sort((a, b) => rank[a.role] - rank[b.role] || cmpStr(a.fip.id, b.fip.id));
-  const prevByFip = new Map((opts.previous?.fips ?? []).map((f) => [f.fip, f]));
+  // only draining FIPs look into the previous state: index it on first use (an
+  // incremental plan of one FIP must not pay O(all FIPs) for it)
+  let prevByFip: Map<string, NatFip> | undefined;
   for (const { fip, role } of assigned) {
     const source = `floatingip/${fip.id}`;
     let entry: NatFip | undefined;
     if (role === 'draining') {
+      prevByFip ??= new Map((opts.previous?.fips ?? []).map((f) => [f.fip, f]));
       entry = prevByFip.get(fip.address);
       if (!entry) continue; // nothing programmed before: nothing to keep
       if (!tenantPorts.has(entry.tenant)) {

@@ -28,3 +28,17 @@ test('shellRunner: large output comes back whole; calls after close() fail inste
   run.close();
   assert.equal((await run('true', [])).code, 128);
 });
+
+test('shellRunner: output without a final newline, in many writes, ends exactly where the tool stopped', async () => {
+  const run = shellRunner();
+  try {
+    assert.equal((await run('printf', ['abc'])).stdout, 'abc');
+    const r = await run('sh', ['-c', 'i=0; while [ $i -lt 3000 ]; do printf "%s," $i; i=$((i+1)); done']);
+    const parts = r.stdout.split(',');
+    assert.equal(parts.length, 3001);
+    assert.equal(parts[2999], '2999');
+    assert.equal(parts[3000], '');
+  } finally {
+    run.close();
+  }
+});

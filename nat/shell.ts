@@ -12,6 +12,8 @@ interface Pending {
   id: string;
   resolve: (r: RunResult) => void;
   out: string;
+  /** stdout so far, in chunks (joined into `out` once the end marker is seen). */
+  chunks: string[];
   err: string;
   code: number | undefined;
   errDone: boolean;
@@ -37,13 +39,19 @@ export function shellRunner(netns?: string): Runner & { close(): void } {
     c.stderr.setEncoding('utf8');
     c.stdout.on('data', (d: string) => {
       if (!current) return;
-      current.out += d;
-      // look for the end marker in the tail only (a large output arrives in many chunks)
-      const from = Math.max(0, current.out.length - d.length - 64);
-      const m = new RegExp(`__EF_${tag}_${current.id}_OUT_(\\d+)\\n$`).exec(current.out.slice(from));
+      // chunks are kept apart and joined once: appending to one string and slicing its
+      // tail flattened the whole string on every chunk (quadratic; seconds for `nft -j list`
+      // or `ip -j route` of 10,000 entries). The end marker may straddle two chunks.
+      const p = current;
+      p.chunks.push(d);
+      let tail = d;
+      for (let i = p.chunks.length - 2; i >= 0 && tail.length < 128; i--) tail = p.chunks[i]!.slice(-128) + tail;
+      const m = new RegExp(`__EF_${tag}_${p.id}_OUT_(\\d+)\\n$`).exec(tail);
       if (m) {
-        current.out = current.out.slice(0, from + m.index);
-        current.code = Number(m[1]);
+        const all = p.chunks.join('');
+        p.out = all.slice(0, all.length - (tail.length - m.index));
+        p.chunks = [];
+        p.code = Number(m[1]);
         settle();
       }
     });
@@ -61,7 +69,7 @@ export function shellRunner(netns?: string): Runner & { close(): void } {
       sh = undefined;
       const p = current;
       current = undefined;
-      if (p) p.resolve({ code: 128, stdout: p.out, stderr: `${p.err}shell exited` });
+      if (p) p.resolve({ code: 128, stdout: p.out + p.chunks.join(''), stderr: `${p.err}shell exited` });
       if (queue.length) next();
     });
     c.on('error', () => undefined);
@@ -87,7 +95,7 @@ export function shellRunner(netns?: string): Runner & { close(): void } {
     const line = [cmd, ...args].map(quote).join(' ');
     const stdin = input === undefined ? ' </dev/null' : ` <<'${delim}'\n${input}${input.endsWith('\n') || input === '' ? '' : '\n'}${delim}`;
     const script = `${line}${stdin}\necho "__EF_${tag}_${id}_OUT_$?"; echo "__EF_${tag}_${id}_ERR" >&2\n`;
-    queue.push({ script, p: { id, resolve, out: '', err: '', code: undefined, errDone: false } });
+    queue.push({ script, p: { id, resolve, out: '', chunks: [], err: '', code: undefined, errDone: false } });
     next();
   });
   return Object.assign(run, {

@@ -16,8 +16,9 @@
 //             of the packet whose NLRI holds the /32, i.e. when it reached FRR's
 //             interface (wall clock, compared with the POST's wall-clock t0).
 // Run: npx tsc -p . && node dist/bench/agent/run.js [--fips 1000] [--present 10000] [--idle 60] [--cpu-prof]
+// (env EFA_BENCH_KEEP_LOG=FILE keeps a copy of the agent's log)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { loadavg, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -213,6 +214,7 @@ async function main(): Promise<void> {
     ]);
   } finally {
     if (CPU_PROF) console.log(`profile: agent ${(await l.stopAgent('SIGTERM', 60000)) ? 'exited' : 'killed, no profile'}`); // exit writes the profile
+    if (process.env.EFA_BENCH_KEEP_LOG) copyFileSync(l.logFile, process.env.EFA_BENCH_KEEP_LOG);
     await l.down();
     const load1 = loadavg();
     console.log(`\n${new Date().toISOString()}; ${cpus().length} CPUs; load average at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at end ${load1.map((x) => x.toFixed(2)).join(' ')}`);

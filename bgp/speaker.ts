@@ -468,6 +468,27 @@ export class Speaker extends EventEmitter implements SpeakerApi {
     }
   }
 
+  /**
+   * Resolves once the sessions being opened at start are up and have sent their first
+   * dump (or failed), after at least `minMs` and at most `maxMs`: the time for work that
+   * stalls the main thread (the CLI builds its REST API then) without delaying a session.
+   * Sessions waiting in Active (passive, or after a failed connect) are not waited for.
+   */
+  async startupSettled(minMs = 100, maxMs = 5000): Promise<void> {
+    const start = Date.now();
+    for (;;) {
+      const elapsed = Date.now() - start;
+      if (elapsed >= maxMs) return;
+      const busy = [...this.peers.values()].some((p) => {
+        const st = p.session.state;
+        if (st === 'Connect' || st === 'OpenSent' || st === 'OpenConfirm') return true;
+        return st === 'Established' && (p.pumping || this.table.hasPending(p.cfg.address));
+      });
+      if (!busy && elapsed >= minMs) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
   /** Stops every session with Cease/Administrative Shutdown (and its RFC 8203 text) and closes the listener. */
   async stop(message = 'edgeflow speaker stopping'): Promise<void> {
     this.stopped = true;

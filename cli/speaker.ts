@@ -7,10 +7,11 @@
 // OPEN, export deferred until the neighbors' End-of-RIB (RFC 4724 §4.1).
 //
 // Start order: routes (config, MRT table), then the sessions (listener, connects, BFD),
-// then the REST API: importing fastify and compiling its schemas takes ~0.5 s of main
-// thread, which no longer delays Established (BFD runs in its own thread and BGP hold
-// times are ≥ 3 s, so a session coming up meanwhile loses nothing). /healthz answers
-// once the API listens.
+// then — once the sessions being opened are up and have sent their first dump (at most
+// 5 s) — the REST API: importing fastify and compiling its schemas takes ~0.5 s of main
+// thread, which so delays neither Established nor the first dump (BFD runs in its own
+// thread and BGP hold times are ≥ 3 s, so a session meanwhile loses nothing). /healthz
+// answers once the API listens.
 import { pino } from 'pino';
 import { loadSpeakerConfig, ConfigError } from '../bgp/config.js';
 import { Speaker } from '../bgp/speaker.js';
@@ -50,6 +51,7 @@ export async function runSpeaker(args: string[]): Promise<number> {
   if (restarting) cfg.gracefulRestart = { restarting: true, selectionDeferral: cfg.gracefulRestart?.selectionDeferral ?? 360 };
   const speaker = new Speaker(cfg, { log });
   await speaker.start();
+  await speaker.startupSettled(); // sessions up and first dump out before the API's ~0.5 s compile stall
   const [{ buildServer }, { bgpRoutes }, { createMetrics, metricsRoute }] = await Promise.all([
     import('../agent/api/server.js'), import('../agent/api/bgp.js'), import('../agent/metrics.js'),
   ]);

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { parse as parseYaml } from 'yaml';
 import { openStore, watchChassis, KINDS, type IntentStore, type Kind, type IntentObject, type Chassis, type ChassisRegistration, type IntentWatch, type FloatingIp, type Port, StoreError } from '../store/index.js';
-import { IntentIndex, statusUpdates } from '../dynrouting/index.js';
+import { IntentIndex, statusUpdates, type StatusUpdate } from '../dynrouting/index.js';
 import { Planner } from './planner.js';
 import { MAX_DELTA, deltaSize, natDelta, type NatDelta } from './nat-delta.js';
 import { NatManager, buildNft, buildPlumb, diffNft, diffPlumb, shellRunner, validateDesired, type NatDesired, type NatSnapshot } from '../nat/index.js';
@@ -132,6 +132,11 @@ export class Agent {
   /** FIP events since the last pass (id → address), for the incremental plan. */
   private pendingFips = new Map<string, string>();
   private zones = new Map<string, number>();
+  /** activeChassis writes waiting (latest per FIP id), those being written, and the writers. */
+  private claims = new Map<string, { u: StatusUpdate; address: string | undefined }>();
+  private claimsInFlight = new Set<string>();
+  private claimWorkers = 0;
+  private claimsIdle: Array<() => void> = [];
   /** Passes run so far (a NAT drift check discards a kernel read that a pass overlapped). */
   private passes = 0;
   /** Drift checks in a row that a pass overlapped; at DRIFT_TRIES the next pass reconciles NAT in full. */
@@ -397,7 +402,7 @@ export class Agent {
         this.lastNat = plan.desired;
       }
       this.zones = plan.zones;
-      await this.writeStatus(ix);
+      this.queueStatus(ix);
       const roles = step.roles;
       Object.assign(this.state, {
         revision, reconciles: this.state.reconciles + 1, fips: roles, routes: step.routes, natEntries: plan.desired.fips.length,
@@ -473,10 +478,12 @@ export class Agent {
 
   /**
    * activeChassis claims and releases, compare-and-swap; a failure is retried next pass.
-   * Up to STATUS_WRITES_IN_FLIGHT at once: after a burst of thousands of new FIPs one at
-   * a time took a store round trip each (8,500 claims ≈ 45 s); stops early on stop().
+   * Written in the background by up to STATUS_WRITES_IN_FLIGHT workers: the pass does not
+   * wait for them (a FIP change arriving meanwhile would wait a store round trip per
+   * claim; after a burst of thousands of new FIPs, one at a time, ≈ 45 s). The queue
+   * keeps the latest update per FIP; the write itself compares against the store.
    */
-  private async writeStatus(ix: IntentIndex): Promise<void> {
+  private queueStatus(ix: IntentIndex): void {
     const updates = statusUpdates(ix, this.cfg.chassis);
     if (!updates.length) return;
     const addressOf = new Map(ix.fips.map((f) => [f.id, f.address]));
@@ -487,21 +494,38 @@ export class Agent {
       return !!a && this.speaker.isAdvertised(`${a}/${a.includes(':') ? 128 : 32}`);
     });
     if (ready.length < updates.length) this.dirtyLater(updates.filter((u) => !ready.includes(u)).map((u) => u.fipId), addressOf);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < ready.length && !this.stopped) {
-        const u = ready[next++]!;
+    for (const u of ready) this.claims.set(u.fipId, { u, address: addressOf.get(u.fipId) });
+    while (this.claimWorkers < STATUS_WRITES_IN_FLIGHT && this.claimWorkers < this.claims.size) void this.claimWorker();
+  }
+
+  private async claimWorker(): Promise<void> {
+    this.claimWorkers++;
+    try {
+      while (!this.stopped) {
+        let next: { u: StatusUpdate; address: string | undefined } | undefined;
+        for (const [id, c] of this.claims) {
+          if (this.claimsInFlight.has(id)) continue;
+          next = c;
+          break;
+        }
+        if (!next) return;
+        const { u, address } = next;
+        this.claims.delete(u.fipId);
+        this.claimsInFlight.add(u.fipId);
         try {
           await this.store.update('floatingip', u.fipId, (cur) =>
             (cur.activeChassis ?? null) === u.previous ? { ...cur, activeChassis: u.activeChassis } : cur);
         } catch (err) {
           if (this.stopped) return;
           this.log.warn({ fip: u.fipId, err: (err as Error).message }, 'activeChassis not written (store unreachable?); will retry');
-          this.dirtyLater([u.fipId], addressOf);
+          this.dirtyLater([u.fipId], address ? new Map([[u.fipId, address]]) : undefined);
+        } finally {
+          this.claimsInFlight.delete(u.fipId);
         }
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(STATUS_WRITES_IN_FLIGHT, ready.length) }, worker));
+    } finally {
+      if (--this.claimWorkers === 0) for (const r of this.claimsIdle.splice(0)) r();
+    }
   }
 
   /** Fast path, before the routes: ports, then new and re-pointed FIPs. */
@@ -546,6 +570,7 @@ export class Agent {
     // let a running pass end (it stops its store writes early) before the store and the
     // NAT shell go: a pass that outlived them restarted the shell, which kept the process alive
     if (this.running) await new Promise<void>((r) => this.idle.push(r));
+    if (this.claimWorkers > 0) await new Promise<void>((r) => this.claimsIdle.push(r));
     if (opts.withdraw) await this.speaker?.stop('edgeflow agent shut down');
     else await this.speaker?.abandon();
     if (opts.withdraw) await this.registration?.revoke().catch(() => undefined);

@@ -147,6 +147,8 @@ export class Speaker extends EventEmitter implements SpeakerApi {
   private readonly deps: SpeakerDeps;
   private readonly peers = new Map<string, PeerRuntime>();
   private readonly local = new Map<string, { spec: RouteSpec; route: CodecRoute }>();
+  /** Keys of `local` by prefix text (isAdvertised is called once per FIP claim). */
+  private readonly localByPrefix = new Map<string, Set<string>>();
   private readonly receivedAt = new Map<string, number>();
   private server?: net.Server;
   private bfd?: BfdManagerLike;
@@ -447,7 +449,7 @@ export class Speaker extends EventEmitter implements SpeakerApi {
    * Make-before-break waits for this before it lets the old chassis withdraw.
    */
   isAdvertised(prefix: string): boolean {
-    const routes = [...this.local.values()].filter((l) => l.spec.prefix === prefix);
+    const routes = [...(this.localByPrefix.get(prefix) ?? [])].map((k) => this.local.get(k)!);
     for (const p of this.peers.values()) {
       const addr = p.cfg.address;
       if (p.session.state !== 'Established' || p.pumping || this.table.hasPending(addr)) continue;
@@ -586,6 +588,12 @@ export class Speaker extends EventEmitter implements SpeakerApi {
     });
   }
 
+  private unindexLocal(prefix: string, key: string): void {
+    const keys = this.localByPrefix.get(prefix);
+    keys?.delete(key);
+    if (keys?.size === 0) this.localByPrefix.delete(prefix);
+  }
+
   localRoutes(): RouteSpec[] {
     return [...this.local.values()].map((l) => l.spec);
   }
@@ -594,7 +602,12 @@ export class Speaker extends EventEmitter implements SpeakerApi {
     // all or nothing: validate every spec before touching the RIB
     const routes = specs.map((s) => ({ spec: s, route: toCodecRoute(s), key: routeSpecKey(s) }));
     for (const r of routes) {
+      const had = this.local.get(r.key);
+      if (had && had.spec.prefix !== r.spec.prefix) this.unindexLocal(had.spec.prefix, r.key);
       this.local.set(r.key, { spec: r.spec, route: r.route });
+      let keys = this.localByPrefix.get(r.spec.prefix);
+      if (!keys) this.localByPrefix.set(r.spec.prefix, (keys = new Set()));
+      keys.add(r.key);
       this.table.originate(r.route.family, r.route.nlri, r.route.attributes, r.route.nextHop ? [r.route.nextHop] : []);
     }
     this.scheduleFlush();
@@ -608,6 +621,7 @@ export class Speaker extends EventEmitter implements SpeakerApi {
       const l = this.local.get(key);
       if (!l) continue;
       this.local.delete(key);
+      this.unindexLocal(l.spec.prefix, key);
       this.table.withdrawLocal(l.route.family, l.route.nlri);
       n++;
     }

@@ -6,12 +6,33 @@ export type Family = 4 | 6;
 export interface Ip { family: Family; value: bigint; text: string }
 export interface Prefix { family: Family; base: bigint; len: number; text: string }
 
-const V4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+/** A dotted quad (four decimal octets 0-255, no leading zeros) as a number; one pass, no regex. */
+function v4Number(s: string): number | undefined {
+  let n = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (digits === 1 && octet === 0) return undefined; // leading zero
+      octet = octet * 10 + (c - 48);
+      if (++digits > 3 || octet > 255) return undefined;
+    } else if (c === 46) {
+      if (digits === 0 || ++dots > 3) return undefined;
+      n = n * 256 + octet;
+      octet = 0;
+      digits = 0;
+    } else {
+      return undefined;
+    }
+  }
+  return dots === 3 && digits > 0 ? n * 256 + octet : undefined;
+}
 
 function parseV4(s: string): bigint | undefined {
-  if (!V4.test(s)) return undefined;
-  const o = s.split('.');
-  return BigInt(((Number(o[0]) * 256 + Number(o[1])) * 256 + Number(o[2])) * 256 + Number(o[3]));
+  const n = v4Number(s);
+  return n === undefined ? undefined : BigInt(n);
 }
 
 function parseV6(s: string): bigint | undefined {
@@ -70,7 +91,7 @@ export function formatIp(family: Family, v: bigint): string {
  */
 export function canonicalIp(s: unknown): string | undefined {
   if (typeof s !== 'string') return undefined;
-  if (V4.test(s)) return s;
+  if (v4Number(s) !== undefined) return s;
   const v6 = s.includes(':') ? parseV6(s) : undefined;
   return v6 === undefined ? undefined : formatIp(6, v6);
 }

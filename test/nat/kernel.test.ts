@@ -219,3 +219,15 @@ test('(root, netns) reconcile repairs drift: a missing element and an edited cha
   assert.deepEqual(read.fips.map((f) => f.fip).sort(), ['198.51.100.7', '2001:db8:f1::7']);
   assert.deepEqual(read.snat, [{ zone: 11, address: '198.51.100.200', portRange: { min: 20000, max: 29999 } }, { zone: 12, address: '198.51.100.200', portRange: { min: 30000, max: 39999 } }]);
 });
+
+test('(root, netns) removing a NAT66 FIP deletes its IPv6 conntrack entries too', { skip: NETNS_SKIP }, async () => {
+  const fip = '2001:db8:f1::7';
+  assert.equal((await udp(EXT, fip, 6001)).server, 'efn-vm1');
+  assert.ok(await conntrackCount(['-f', 'ipv6', '-d', fip]) >= 1, 'a flow to the FIP is tracked');
+  const r = await nat.removeFip(fip);
+  assert.deepEqual([r.deleted, r.conntrackCleared], [3, [fip]]);
+  await nat.settle();
+  assert.equal(await conntrackCount(['-f', 'ipv6', '-d', fip]), 0, 'its flows are gone');
+  await nat.addFip({ fip, tenant: 'tenant-a', fixedIp: '2001:db8:a::5' });
+  assert.equal((await udp(EXT, fip, 6001)).server, 'efn-vm1', 'added again, the same 5-tuple works');
+});

@@ -493,9 +493,15 @@ export class Agent {
       const a = addressOf.get(u.fipId);
       return !!a && this.speaker.isAdvertised(`${a}/${a.includes(':') ? 128 : 32}`);
     });
-    if (ready.length < updates.length) this.dirtyLater(updates.filter((u) => !ready.includes(u)).map((u) => u.fipId), addressOf);
+    if (ready.length < updates.length) {
+      const isReady = new Set(ready);
+      this.dirtyLater(updates.filter((u) => !isReady.has(u)).map((u) => u.fipId), addressOf);
+    }
     for (const u of ready) this.claims.set(u.fipId, { u, address: addressOf.get(u.fipId) });
-    while (this.claimWorkers < STATUS_WRITES_IN_FLIGHT && this.claimWorkers < this.claims.size) void this.claimWorker();
+    // a count fixed up front: a worker that finds nothing to take ends synchronously, so a
+    // loop on claimWorkers would spin forever (after stop(), or with every claim in flight)
+    const spawn = this.stopped ? 0 : Math.min(STATUS_WRITES_IN_FLIGHT - this.claimWorkers, this.claims.size);
+    for (let i = 0; i < spawn; i++) void this.claimWorker();
   }
 
   private async claimWorker(): Promise<void> {

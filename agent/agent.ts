@@ -375,11 +375,15 @@ export class Agent {
           delta = undefined;
         }
       }
+      /** The kernel already is plan.desired after the make step (nothing leaves): no break step. */
+      let madeExact = false;
       if (this.nat && !delta) {
         // make before break: new entries first (the union keeps what is leaving)
         const union = unionNat(plan.desired, this.lastNat);
-        if (union === plan.desired) await this.nat.reconcile(union);
-        else await this.nat.reconcile(union).catch(() => this.nat!.reconcile(plan.desired));
+        const d = plan.desired;
+        madeExact = union === d || (union.fips.length === d.fips.length && union.ports.length === d.ports.length && union.tenants.length === d.tenants.length);
+        if (madeExact) await this.nat.reconcile(d);
+        else await this.nat.reconcile(union).catch(() => this.nat!.reconcile(d));
       }
       if (diff.add.length) await this.speaker.addRoutes(diff.add);
       if (diff.remove.length) await this.speaker.removeRoutes(diff.remove);
@@ -398,7 +402,7 @@ export class Agent {
         // lastNat is exact (make went in as a delta, or a full reconcile of the union), so
         // what drained leaves through the delta too: natDelta(union, desired) removes it
         if (this.nat && delta) await this.natBreak(delta).catch(() => this.nat!.reconcile(plan.desired));
-        else if (this.nat) await this.nat.reconcile(plan.desired);
+        else if (this.nat && !madeExact) await this.nat.reconcile(plan.desired);
         this.lastNat = plan.desired;
       }
       this.zones = plan.zones;

@@ -30,6 +30,8 @@ export interface AgentStatus {
   fips: { active: number; standby: number };
   routes: number;
   natEntries: number;
+  /** activeChassis claims and releases queued or being written to the store. */
+  statusWritesPending: number;
   skipped: Array<{ what: string; reason: string }>;
   /** Event-loop delay since start (ms): BFD at 100 ms x 3 needs this well under 100. */
   eventLoop?: { p50Ms: number; p99Ms: number; maxMs: number };
@@ -144,12 +146,14 @@ export class Agent {
   private idle: Array<() => void> = [];
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   private readonly _state: AgentStatus;
+  /** How long each start step took (ms; logged with "agent started"). */
+  readonly startMs: Record<string, number> = {};
 
   constructor(cfg: AgentConfig, deps: AgentDeps) {
     this.cfg = cfg;
     this.deps = deps;
     this.planner = new Planner(cfg.chassis);
-    this._state = { chassis: cfg.chassis, revision: 0, storeConnected: false, reconciles: 0, errors: 0, fips: { active: 0, standby: 0 }, routes: 0, natEntries: 0, skipped: [] };
+    this._state = { chassis: cfg.chassis, revision: 0, storeConnected: false, reconciles: 0, errors: 0, fips: { active: 0, standby: 0 }, routes: 0, natEntries: 0, statusWritesPending: 0, skipped: [] };
   }
 
   private get log(): SessionLogger {
@@ -160,6 +164,7 @@ export class Agent {
     const h = this.loopDelay;
     // the histogram's samples include its own sampling interval: subtract it to get the delay
     const ms = (ns: number) => Math.max(0, Math.round((ns / 1e6 - LOOP_RESOLUTION_MS) * 1000) / 1000);
+    this._state.statusWritesPending = this.claims.size + [...this.claimsInFlight].filter((id) => !this.claims.has(id)).length;
     if (h.count > 0) this._state.eventLoop = { p50Ms: ms(h.percentile(50)), p99Ms: ms(h.percentile(99)), maxMs: ms(h.max) };
     return this._state;
   }
@@ -172,6 +177,12 @@ export class Agent {
   /** Opens the store, bootstraps intent, adopts the kernel NAT, builds the speaker, starts the watch. */
   async start(): Promise<void> {
     this.loopDelay.enable();
+    let t = performance.now();
+    const lap = (name: string): void => {
+      const now = performance.now();
+      this.startMs[name] = Math.round(now - t);
+      t = now;
+    };
     this.store = await openStore(this.cfg.store);
     if (this.cfg.bootstrap) {
       const n = await bootstrapIntent(this.store, this.cfg.bootstrap, this.log);
@@ -188,6 +199,7 @@ export class Agent {
       routes: [],
     };
     this.speaker = new Speaker(speakerCfg, { log: this.log });
+    lap('store');
     if (this.cfg.nat.enabled) {
       // tools run through one small shell: forking this large process per nft/ip call costs 10-40 ms
       this.shell = shellRunner();
@@ -198,8 +210,11 @@ export class Agent {
       if (!this.deps.nat) this.natReader = new NatManager({ runner: (this.readShell = shellRunner()), ...natOpts });
       // adopt what the kernel has (a restart must not drop a packet), then converge
       await this.nat.adopt();
+      lap('natAdopt');
     }
     await this.startWatch();
+    lap('intentSnapshot');
+    this.startMs['intentObjects'] = this.view.size;
   }
 
   /**
@@ -210,7 +225,9 @@ export class Agent {
    * but BGP keepalives and the first UPDATEs would wait).
    */
   async run(): Promise<void> {
+    const t0 = performance.now();
     await this.reconcileNow();
+    this.startMs['firstPass'] = Math.round(performance.now() - t0);
     await this.speaker.start();
     this.registration = await this.store.registerChassis(this.cfg.chassis, this.cfg.leaseTtl, { pid: process.pid });
     this.registration.onLost((err) => this.log.warn({ err: err.message }, 'chassis lease lost; re-registering'));

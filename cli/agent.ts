@@ -44,15 +44,17 @@ export async function runAgent(args: string[]): Promise<number> {
   await agent.start();
   const metrics = createMetrics({ speaker: agent.speaker });
   agent.attachMetrics(metrics);
+  const tApi = performance.now();
   const app = await buildServer({ token: cfg.api.token, readToken: cfg.api.readToken, title: 'edgeflow agent API' });
   await app.register(bgpRoutes, { speaker: agent.speaker });
   await app.register(intentRoutes, { store: agent.store });
   await app.register(stateRoutes, { agent });
   await app.register(metricsRoute, { metrics });
   await app.ready();
+  agent.startMs['api'] = Math.round(performance.now() - tApi);
   await agent.run();
   await app.listen({ host: cfg.api.address, port: cfg.api.port });
-  log.info({ api: `${cfg.api.address}:${cfg.api.port}`, store: cfg.store.driver }, 'agent started');
+  log.info({ api: `${cfg.api.address}:${cfg.api.port}`, store: cfg.store.driver, startMs: agent.startMs }, 'agent started');
   await new Promise<void>((resolve) => {
     const stop = (withdraw: boolean) => async () => {
       log.info({ withdraw }, withdraw ? 'shutting down: withdrawing routes' : 'stopping for restart (graceful restart; NAT kept)');

@@ -23,6 +23,7 @@ export async function stateRoutes(app: FastifyInstance, opts: { agent: Agent }):
             reconciles: { type: 'integer' }, errors: { type: 'integer' },
             fips: { type: 'object', properties: { active: { type: 'integer' }, standby: { type: 'integer' } } },
             routes: { type: 'integer' }, natEntries: { type: 'integer' },
+            statusWritesPending: { type: 'integer', description: 'activeChassis claims/releases queued or being written to the store' },
             eventLoop: { type: 'object', properties: { p50Ms: { type: 'number' }, p99Ms: { type: 'number' }, maxMs: { type: 'number' } } },
             skipped: { type: 'array', items: { type: 'object', properties: { what: { type: 'string' }, reason: { type: 'string' } } } },
           },

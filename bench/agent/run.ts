@@ -125,6 +125,10 @@ async function main(): Promise<void> {
     console.log(`restart with ${PRESENT} FIPs: API up after ${f1(tApi)} ms, session and ${PRESENT} routes after ${f1(tRestart)} ms`);
 
     // ---- idle: CPU and event-loop delay (after start-up work has settled; the window holds resync passes)
+    // the restarted agent first writes the activeChassis claims the stopped one had queued
+    const tClaims = mono();
+    await waitFor('activeChassis writes done', async () => (await l.status()).statusWritesPending === 0, 300000, 500);
+    const claimsMs = mono() - tClaims;
     await new Promise((r) => setTimeout(r, 10000));
     const pid = await agentPid(l);
     const hz = 100;
@@ -217,6 +221,7 @@ async function main(): Promise<void> {
       [`restart: SIGTERM → exited`, f1(tStop)],
       [`restart (SIGTERM, start): API up`, f1(tApi)],
       [`restart: Established and ${PRESENT} routes at the ToR`, f1(tRestart)],
+      [`restart: then until no activeChassis write is pending`, f1(claimsMs)],
       [`idle agent CPU over ${IDLE_S} s, resync every 30 s (% of one core)`, f1(idleCpu)],
     ]);
   } finally {

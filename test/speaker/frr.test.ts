@@ -213,7 +213,11 @@ test('withdraws both ways: DELETE /api/v1/bgp/routes → gone at FRR and its ker
   await waitFor('VPN route gone at FRR', async () => !(await frr.vtyshJson('show bgp ipv4 vpn json')).routes?.routeDistinguishers?.['65020:10']?.['198.51.100.8/32'], 5000);
 
   await frr.vtysh(['conf t', 'router bgp 65000', 'address-family ipv4 unicast', 'no network 203.0.113.0/24 route-map TAG']);
-  await waitFor('203.0.113.0/24 gone from our RIB', async () => (await sp.rib('ipv4-unicast')).every((p) => p.prefix !== '203.0.113.0/24'), 5000);
+  await waitFor('203.0.113.0/24 gone from our RIB', async () => (await sp.rib('ipv4-unicast')).every((p) => p.prefix !== '203.0.113.0/24'), 5000).catch(async (err: Error) => {
+    // what is left, and from which session, for the failure message
+    const left = (await sp.rib('ipv4-unicast')).filter((p) => p.prefix === '203.0.113.0/24');
+    throw new Error(`${err.message}\nleft: ${JSON.stringify(left)}\nspeaker log:\n${sp.log().slice(-6000)}`);
+  });
   assert.deepEqual(await sp.received(FRR4), []);
   assert.equal((await sp.neighbor(FRR4)).prefixes.received, 1, 'the IPv6 route remains');
   await frr.vtysh(['conf t', 'router bgp 65000', 'address-family ipv4 unicast', 'network 203.0.113.0/24 route-map TAG']);

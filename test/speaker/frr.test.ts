@@ -194,7 +194,7 @@ test('we hold FRR\'s routes with their attributes: REST rib and received per nei
   assert.equal(j.addressFamilyInfo.ipv4Unicast.acceptedPrefixCounter, 1);
 });
 
-test('withdraws both ways: DELETE /api/v1/bgp/routes → gone at FRR and its kernel; FRR `no network` → gone from our RIB (root, netns, FRR)', { skip, timeout: 20000 }, async () => {
+test('withdraws both ways: DELETE /api/v1/bgp/routes → gone at FRR and its kernel; FRR `no network` → gone from our RIB (root, netns, FRR)', { skip, timeout: 40000 }, async () => {
   const del = await sp.api('DELETE', '/api/v1/bgp/routes', { prefix: '198.51.100.7/32' });
   assert.deepEqual([del.status, del.body], [200, { removed: 1 }]);
   await waitFor('198.51.100.7/32 gone at FRR', async () => (await frrPaths('show bgp ipv4 unicast 198.51.100.7/32 json')).length === 0, 5000);
@@ -213,7 +213,7 @@ test('withdraws both ways: DELETE /api/v1/bgp/routes → gone at FRR and its ker
   await waitFor('VPN route gone at FRR', async () => !(await frr.vtyshJson('show bgp ipv4 vpn json')).routes?.routeDistinguishers?.['65020:10']?.['198.51.100.8/32'], 5000);
 
   await frr.vtysh(['conf t', 'router bgp 65000', 'address-family ipv4 unicast', 'no network 203.0.113.0/24 route-map TAG']);
-  await waitFor('203.0.113.0/24 gone from our RIB', async () => (await sp.rib('ipv4-unicast')).every((p) => p.prefix !== '203.0.113.0/24'), 5000).catch(async (err: Error) => {
+  await waitFor('203.0.113.0/24 gone from our RIB', async () => (await sp.rib('ipv4-unicast')).every((p) => p.prefix !== '203.0.113.0/24'), 15000).catch(async (err: Error) => {
     // what is left, and from which session, for the failure message
     const left = (await sp.rib('ipv4-unicast')).filter((p) => p.prefix === '203.0.113.0/24');
     throw new Error(`${err.message}\nleft: ${JSON.stringify(left)}\nspeaker log:\n${sp.log().slice(-6000)}`);

@@ -212,11 +212,14 @@ test('withdraws both ways: DELETE /api/v1/bgp/routes → gone at FRR and its ker
   // (FRR keeps an empty entry for the RD)
   await waitFor('VPN route gone at FRR', async () => !(await frr.vtyshJson('show bgp ipv4 vpn json')).routes?.routeDistinguishers?.['65020:10']?.['198.51.100.8/32'], 5000);
 
-  await frr.vtysh(['conf t', 'router bgp 65000', 'address-family ipv4 unicast', 'no network 203.0.113.0/24 route-map TAG']);
+  const noNetwork = await frr.vtysh(['conf t', 'router bgp 65000', 'address-family ipv4 unicast', 'no network 203.0.113.0/24 route-map TAG']);
   await waitFor('203.0.113.0/24 gone from our RIB', async () => (await sp.rib('ipv4-unicast')).every((p) => p.prefix !== '203.0.113.0/24'), 15000).catch(async (err: Error) => {
-    // what is left, and from which session, for the failure message
+    // what is left, and from which session, for the failure message; the session events
+    // (failed twice in full suites, never alone: sessions were seen flapping)
     const left = (await sp.rib('ipv4-unicast')).filter((p) => p.prefix === '203.0.113.0/24');
-    throw new Error(`${err.message}\nleft: ${JSON.stringify(left)}\nspeaker log:\n${sp.log().slice(-6000)}`);
+    const events = sp.log().split('\n').filter((l) => /NOTIFICATION|session down|"to":"Established"|error/i.test(l) && !/"msg":"session state"/.test(l));
+    const frrNet = await frr.vtysh('show running-config').then((c) => c.split('\n').filter((l) => /network|neighbor .* (shutdown|passive)/.test(l)).join('\n'), (e: Error) => e.message);
+    throw new Error(`${err.message}\nleft: ${JSON.stringify(left)}\nvtysh output of "no network": ${JSON.stringify(noNetwork)}\nFRR config now:\n${frrNet}\nFRR log:\n${frr.log().slice(-3000)}\nspeaker session events:\n${events.slice(-40).join('\n')}`);
   });
   assert.deepEqual(await sp.received(FRR4), []);
   assert.equal((await sp.neighbor(FRR4)).prefixes.received, 1, 'the IPv6 route remains');

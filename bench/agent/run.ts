@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { AgentLab, API_PORT, TOKEN, nsRun, rangeFipAddress, waitFor } from '../../test/agent/lab.js';
 import { NETNS_SKIP } from '../../test/harness/netns.js';
+import { table } from '../table.js';
 
 const POSTER = fileURLToPath(new URL('./poster.js', import.meta.url));
 
@@ -45,16 +46,6 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 const f1 = (x: number): string => (Number.isNaN(x) ? '-' : x.toFixed(1));
-
-function table(title: string, head: string[], rows: Array<Array<string | number>>): void {
-  const cells = [head, ...rows.map((r) => r.map(String))];
-  const w = head.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
-  console.log(`\n${title}\n`);
-  cells.forEach((r, j) => {
-    console.log(`| ${r.map((c, i) => c.padEnd(w[i]!)).join(' | ')} |`);
-    if (j === 0) console.log(`|${w.map((x) => '-'.repeat(x + 2)).join('|')}|`);
-  });
-}
 
 /** Lines of a child's stdout, each with the CLOCK_MONOTONIC time it reached us. */
 function lines(child: ChildProcess, onLine: (line: string, at: number) => void): void {

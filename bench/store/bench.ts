@@ -13,22 +13,13 @@ import { performance } from 'node:perf_hooks';
 import { loadavg } from 'node:os';
 import { EtcdKv, objectKey, openEmbeddedStore, openEtcdStore, type IntentStore } from '../../store/index.js';
 import { ETCD_SKIP, startEtcd } from '../../test/harness/etcd.js';
+import { table } from '../table.js';
 
 function pct(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 const ms = (x: number): string => (Number.isNaN(x) ? '-' : x.toFixed(2));
-
-function table(title: string, head: string[], rows: Array<Array<string | number>>): void {
-  const cells = [head, ...rows.map((r) => r.map(String))];
-  const w = head.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
-  console.log(`\n${title}\n`);
-  cells.forEach((r, j) => {
-    console.log(`| ${r.map((c, i) => c.padEnd(w[i]!)).join(' | ')} |`);
-    if (j === 0) console.log(`|${w.map((x) => '-'.repeat(x + 2)).join('|')}|`);
-  });
-}
 
 async function fanout(endpoint: string, watchers: number, clients: number, puts: number): Promise<Array<string | number>> {
   const stores = Array.from({ length: clients }, () => openEtcdStore({ endpoints: [endpoint] }));

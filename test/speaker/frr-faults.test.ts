@@ -65,6 +65,14 @@ after(async () => {
 });
 
 const frrRoute = async (prefix: string): Promise<any> => (await frr.vtyshJson(`show bgp ipv4 unicast ${prefix} json`)).paths?.[0];
+/** Every one of our routes is at FRR and not stale (after a graceful restart). */
+const ownFresh = async (): Promise<boolean> => {
+  for (const p of OWN) {
+    const r = await frrRoute(p);
+    if (!r || r.stale) return false;
+  }
+  return true;
+};
 const kernelRoute = async (prefix: string): Promise<string> => (await nsRun(FRR_NS, 'ip', ['route', 'show', prefix])).trim();
 const frrUp = () => waitFor('FRR Established', async () => (await frrNeighbor(frr.vtyshJson, US4))?.bgpState === 'Established', 20000);
 
@@ -174,13 +182,7 @@ test('graceful restart: SIGTERM our speaker → FRR keeps our routes stale and i
 
   await sp.start();
   await sp.waitState(FRR4, 'Established');
-  await waitFor('routes fresh again at FRR', async () => {
-    for (const p of OWN) {
-      const r = await frrRoute(p);
-      if (!r || r.stale) return false;
-    }
-    return true;
-  }, 10000);
+  await waitFor('routes fresh again at FRR', ownFresh, 10000);
   for (const p of OWN) assert.match(await kernelRoute(p), /proto bgp/);
   const gr2 = (await frrNeighbor(frr.vtyshJson, US4)).gracefulRestartInfo;
   assert.equal(gr2.ipv4Unicast.endOfRibStatus.endOfRibRecv, true, 'End-of-RIB from us after the restart');
@@ -206,13 +208,7 @@ test('graceful restart, restarting speaker: --graceful-restart sets the Restart 
   assert.equal(gr.rBit, true, `FRR saw our Restart State bit: ${JSON.stringify(gr)}`);
   assert.equal(gr.remoteGrMode, 'Restart');
   assert.equal(gr.ipv4Unicast.fBit, true, 'forwarding state preserved');
-  await waitFor('routes fresh again at FRR', async () => {
-    for (const p of OWN) {
-      const r = await frrRoute(p);
-      if (!r || r.stale) return false;
-    }
-    return true;
-  }, 10000);
+  await waitFor('routes fresh again at FRR', ownFresh, 10000);
   const gr2 = (await frrNeighbor(frr.vtyshJson, US4)).gracefulRestartInfo;
   assert.equal(gr2.ipv4Unicast.endOfRibStatus.endOfRibRecv, true, 'End-of-RIB from us');
   // RFC 4724 §4.1: we wait for FRR's End-of-RIB unless FRR's own OPEN has R set, which FRR

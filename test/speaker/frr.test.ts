@@ -219,8 +219,9 @@ test('withdraws both ways: DELETE /api/v1/bgp/routes → gone at FRR and its ker
     const left = (await sp.rib('ipv4-unicast')).filter((p) => p.prefix === '203.0.113.0/24');
     const events = sp.log().split('\n').filter((l) => /NOTIFICATION|session down|"to":"Established"|error/i.test(l) && !/"msg":"session state"/.test(l));
     const frrNet = await frr.vtysh('show running-config').then((c) => c.split('\n').filter((l) => /network|neighbor .* (shutdown|passive)/.test(l)).join('\n'), (e: Error) => e.message);
-    const advertised = await frr.vtysh([`show bgp ipv4 unicast neighbors ${US4} advertised-routes`, 'show bgp ipv4 unicast 203.0.113.0/24',
-      `show bgp neighbors ${US4} graceful-restart`, `show bgp neighbors ${US6} graceful-restart`]).catch((e: Error) => e.message);
+    // one vtysh call per command: a command this FRR does not know fails the whole call
+    const advertised = (await Promise.all([`show bgp ipv4 unicast neighbors ${US4} advertised-routes`, 'show bgp ipv4 unicast 203.0.113.0/24',
+      `show bgp neighbors ${US4} json`].map((c) => frr.vtysh(c).then((o) => `${c}:\n${c.endsWith('json') ? o.split('\n').filter((l) => /gracefulRestart|rBit|endOfRib|Deferr|deferr/i.test(l)).join('\n') : o}`, (e: Error) => `${c}: ${e.message}`)))).join('\n');
     const counters = JSON.stringify((await sp.neighbor(FRR4)).messages);
     throw new Error(`${err.message}\nleft: ${JSON.stringify(left)}\nFRR's view (advertised routes, the prefix, graceful restart state):\n${advertised}\nour message counters for ${FRR4}: ${counters}\nvtysh output of "no network": ${JSON.stringify(noNetwork)}\nFRR config now:\n${frrNet}\nFRR log:\n${frr.log().slice(-3000)}\nspeaker session events:\n${events.slice(-40).join('\n')}`);
   });

@@ -3,7 +3,7 @@
 // in /var/run/frr/NAME; daemons run in the foreground (spawned, so we hold their pids) and
 // `vtysh -N NAME -b` pushes the integrated config into them. `stop()` kills by pid and
 // removes both directories; it is registered with `lab.onCleanup`.
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { run, waitFor, type Lab } from './netns.js';
 
@@ -24,6 +24,13 @@ export interface FrrOptions {
   name?: string;
   /** Defaults profile (`-F`); default 'datacenter' (short timers). */
   profile?: 'datacenter' | 'traditional';
+  /**
+   * FRR debug flags turned on after the config is loaded (e.g. ['bgp updates', 'bgp update-groups']),
+   * with the daemons' log level at debugging. Default: the env EF_FRR_DEBUG (comma-separated), else none.
+   */
+  debug?: string[];
+  /** Also append all daemon output to this file (default: the env EF_FRR_LOG_DIR/NAME.log when set). */
+  logFile?: string;
 }
 
 export interface FrrHandle {
@@ -63,6 +70,8 @@ export async function startFrr(lab: Lab, ns: string, opts: FrrOptions): Promise<
   const name = opts.name ?? ns;
   const profile = opts.profile ?? 'datacenter';
   const daemons: FrrDaemon[] = opts.daemons ?? ['zebra', 'bgpd'];
+  const debug = opts.debug ?? (process.env.EF_FRR_DEBUG ?? '').split(',').map((d) => d.trim()).filter(Boolean);
+  const logFile = opts.logFile ?? (process.env.EF_FRR_LOG_DIR ? `${process.env.EF_FRR_LOG_DIR}/${name}.log` : undefined);
   const etcDir = `/etc/frr/${name}`;
   const runDir = `/var/run/frr/${name}`;
   rmSync(etcDir, { recursive: true, force: true });
@@ -97,11 +106,15 @@ export async function startFrr(lab: Lab, ns: string, opts: FrrOptions): Promise<
   // zebra first (the others connect to its zserv.api), then the rest.
   const order: FrrDaemon[] = ['zebra', 'bgpd', 'staticd', 'bfdd'];
   for (const d of order.filter((x) => daemons.includes(x))) {
-    const args = ['-N', name, '-F', profile, '-A', '127.0.0.1', '--log', 'stdout', '--log-level', 'warnings'];
+    const args = ['-N', name, '-F', profile, '-A', '127.0.0.1', '--log', 'stdout', '--log-level', debug.length ? 'debugging' : 'warnings'];
     if (d === 'bgpd' && opts.noKernel) args.push('-n');
     const child = lab.spawn(ns, `${FRR_BIN}/${d}`, args);
-    child.stdout?.on('data', (b) => (output = tail(output + `[${d}] ` + String(b))));
-    child.stderr?.on('data', (b) => (output = tail(output + `[${d}] ` + String(b))));
+    const keep = (b: unknown): void => {
+      output = tail(output + `[${d}] ` + String(b));
+      if (logFile) appendFileSync(logFile, `[${d}] ` + String(b));
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
     child.on('exit', (code, sig) => {
       if (!stopped) output = tail(output + `[${d}] exited code=${code} signal=${sig}\n`);
     });
@@ -139,6 +152,7 @@ export async function startFrr(lab: Lab, ns: string, opts: FrrOptions): Promise<
   try {
     // -b loads /etc/frr/NAME/frr.conf into every running daemon.
     await run('vtysh', ['-N', name, '-b']);
+    if (debug.length) await vtysh(['conf t', 'log stdout debugging', 'log timestamp precision 3', ...debug.map((d) => `debug ${d}`)]);
   } catch (err) {
     throw new Error(`loading FRR config failed: ${String(err)}\n${output}`);
   }

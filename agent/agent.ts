@@ -12,7 +12,8 @@ import { openStore, watchChassis, KINDS, type IntentStore, type Kind, type Inten
 import { IntentIndex, statusUpdates, type StatusUpdate } from '../dynrouting/index.js';
 import { Planner } from './planner.js';
 import { MAX_DELTA, deltaSize, natDelta, type NatDelta } from './nat-delta.js';
-import { NatManager, buildNft, buildPlumb, diffNft, diffPlumb, shellRunner, validateDesired, type NatDesired, type NatSnapshot } from '../nat/index.js';
+import { NatManager, shellRunner, type NatDesired, type NatSnapshot } from '../nat/index.js';
+import { DriftWorker, natDrift } from './drift.js';
 import { Speaker } from '../bgp/speaker.js';
 import type { NeighborConfig, SpeakerConfig } from '../bgp/config.js';
 import type { SessionLogger } from '../bgp/fsm/index.js';
@@ -58,8 +59,6 @@ const STORE_PROBE_TIMEOUT_MS = 2000;
 const SLOW_PASS_MS = 100;
 /** Every this many resync ticks the pass plans the whole view, not only what changed. */
 const FULL_PLAN_EVERY = 10;
-/** Resync ticks in a row whose NAT drift check a pass overlapped before one reconciles in full. */
-const DRIFT_TRIES = 3;
 /** activeChassis writes in flight at once (each is a read and a compare-and-swap). */
 const STATUS_WRITES_IN_FLIGHT = 32;
 /** Sampling interval of the event-loop delay histogram (its samples include it). */
@@ -119,8 +118,7 @@ export class Agent {
   private drainTimer?: NodeJS.Timeout;
   private shell?: ReturnType<typeof shellRunner>;
   /** Reads the kernel for the drift check, apart from the writer (own shell). */
-  private natReader?: NatManager;
-  private readShell?: ReturnType<typeof shellRunner>;
+  private drift?: DriftWorker;
   private resyncTimer?: NodeJS.Timeout;
   private probeTimer?: NodeJS.Timeout;
   private probing = false;
@@ -144,10 +142,8 @@ export class Agent {
   private claimWorkers = 0;
   private claimsIdle: Array<() => void> = [];
   private resyncTicks = 0;
-  /** Passes run so far (a NAT drift check discards a kernel read that a pass overlapped). */
-  private passes = 0;
-  /** Drift checks in a row that a pass overlapped; at DRIFT_TRIES the next pass reconciles NAT in full. */
-  private driftMissed = 0;
+  /** While a NAT drift check runs: what passes changed meanwhile (see checkNatDrift). */
+  private touched: { fips: Set<string>; hosts: Set<string>; full: boolean } | undefined;
   private idle: Array<() => void> = [];
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   private readonly _state: AgentStatus;
@@ -210,9 +206,9 @@ export class Agent {
       this.shell = shellRunner();
       const natOpts = { externalInterface: this.cfg.nat.externalInterface, mode: this.cfg.nat.mode, ...(this.cfg.nat.table ? { table: this.cfg.nat.table } : {}), onWarning: (m: string) => this.log.warn({ nat: m }, 'nat warning') };
       this.nat = this.deps.nat ?? new NatManager({ runner: this.shell, ...natOpts });
-      // the drift check reads the kernel through its own shell: behind the writer's, a
-      // FIP change waited for the whole read (1-2 s at 10,000 FIPs under load)
-      if (!this.deps.nat) this.natReader = new NatManager({ runner: (this.readShell = shellRunner()), ...natOpts });
+      // the drift check reads the kernel through its own shell and nftd helper (behind the
+      // writer's, a FIP change waited for the whole read), in a worker thread (drift.ts)
+      if (!this.deps.nat) this.drift = new DriftWorker({ externalInterface: natOpts.externalInterface, mode: natOpts.mode, ...(natOpts.table ? { table: natOpts.table } : {}) });
       // adopt what the kernel has (a restart must not drop a packet), then converge
       await this.nat.adopt();
       lap('natAdopt');
@@ -377,7 +373,6 @@ export class Agent {
   }
 
   private async pass(): Promise<void> {
-    this.passes++;
     const t0 = performance.now();
     const revision = this.revision;
     try {
@@ -409,8 +404,8 @@ export class Agent {
         const union = unionNat(plan.desired, this.lastNat);
         const d = plan.desired;
         madeExact = union === d || (union.fips.length === d.fips.length && union.ports.length === d.ports.length && union.tenants.length === d.tenants.length);
-        if (madeExact) await this.nat.reconcile(d);
-        else await this.nat.reconcile(union).catch(() => this.nat!.reconcile(d));
+        if (madeExact) await this.natReconcile(d);
+        else await this.natReconcile(union).catch(() => this.natReconcile(d));
       }
       if (diff.add.length) await this.speaker.addRoutes(diff.add);
       if (diff.remove.length) await this.speaker.removeRoutes(diff.remove);
@@ -428,8 +423,8 @@ export class Agent {
       } else {
         // lastNat is exact (make went in as a delta, or a full reconcile of the union), so
         // what drained leaves through the delta too: natDelta(union, desired) removes it
-        if (this.nat && delta) await this.natBreak(delta).catch(() => this.nat!.reconcile(plan.desired));
-        else if (this.nat && !madeExact) await this.nat.reconcile(plan.desired);
+        if (this.nat && delta) await this.natBreak(delta).catch(() => this.natReconcile(plan.desired));
+        else if (this.nat && !madeExact) await this.natReconcile(plan.desired);
         this.lastNat = plan.desired;
       }
       this.zones = plan.zones;
@@ -459,52 +454,51 @@ export class Agent {
   }
 
   /**
-   * The NAT half of the resync, off the pass path: read the kernel while no pass runs and
-   * compare it with lastNat, the model of what the passes applied. Only drift (someone
-   * flushed a map, deleted a route) costs a full reconcile; a full reconcile on every
-   * tick held FIP changes that arrived meanwhile for 1-2 s at 10,000 FIPs. A read that a
-   * pass overlapped proves nothing and is dropped; after DRIFT_TRIES such reads in a row
-   * the next pass reconciles in full, so drift is repaired under constant churn too.
+   * The NAT half of the resync, off the pass path: read the kernel and compare it with
+   * lastNat, the model of what the passes applied (in a worker thread, drift.ts). Only
+   * drift (someone flushed a map, deleted a route) costs a full reconcile; a full
+   * reconcile on every tick held FIP changes that arrived meanwhile for 1-2 s at 10,000
+   * FIPs. Passes keep running during the check: the FIPs and ports they change may differ
+   * from the model on purpose and are not drift; a full reconcile meanwhile repaired
+   * everything itself. (Dropping every check a pass overlapped made busy agents reconcile
+   * in full every few ticks: 0.5-0.7 s of event loop each time.)
    */
   private async checkNatDrift(): Promise<void> {
     const nat = this.nat;
-    if (!nat || this.stopped) return;
     const model = this.lastNat;
-    const passes = this.passes;
-    if (this.running || !model || performance.now() < this.drainUntil) return this.driftSkipped();
+    // not while a pass runs or NAT drains (the model is in between), nor when a full reconcile is due anyway
+    if (!nat || !model || this.stopped || this.running || this.touched || this.fullNat || performance.now() < this.drainUntil) return;
+    const touched = (this.touched = { fips: new Set<string>(), hosts: new Set<string>(), full: false });
     try {
-      // each step is synchronous work of up to ~100 ms at 10,000 FIPs: yield between them,
-      // and give up the moment a pass starts (it has FIP changes waiting behind this)
-      const overlapped = async (): Promise<boolean> => {
-        await new Promise((r) => setImmediate(r));
-        return this.passes !== passes || this.running || this.stopped;
-      };
-      const reader = this.natReader ?? nat;
-      const [curNft, curPl] = await Promise.all([reader.readNft(), reader.readPlumb()]);
-      if (await overlapped()) return this.driftSkipped();
-      const v = validateDesired(model, nat.config);
-      if (await overlapped()) return this.driftSkipped();
-      const wantNft = buildNft(v, nat.config.externalInterface);
-      if (await overlapped()) return this.driftSkipped();
-      const d = diffNft(wantNft, curNft, nat.config.table);
-      if (await overlapped()) return this.driftSkipped();
-      const p = diffPlumb(buildPlumb(v, nat.config), curPl, nat.config);
-      this.driftMissed = 0;
-      if (!d.batch && !p.make.length && !p.brk.length) return;
-      this.log.warn({ nftAdded: d.added, nftDeleted: d.deleted, chains: d.chains, ipLines: p.make.length + p.brk.length }, 'kernel NAT drifted from what was applied; reconciling in full');
+      const d = this.drift ? await this.drift.check(model) : await natDrift(nat, model);
+      if (touched.full || this.stopped) return;
+      const fips = d.fips.filter((f) => !touched.fips.has(f));
+      const hosts = d.hosts.filter((h) => !touched.hosts.has(h));
+      if (!d.structural.length && !fips.length && !hosts.length) return;
+      this.log.warn({ structural: d.structural, fips: fips.slice(0, 10), hosts: hosts.slice(0, 10), nftAdded: d.nftAdded, nftDeleted: d.nftDeleted, ipLines: d.ipLines },
+        'kernel NAT drifted from what was applied; reconciling in full');
       this.deps.metrics?.reconcileErrors.inc({ stage: 'drift' });
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'NAT drift check failed; reconciling in full');
+    } finally {
+      this.touched = undefined;
     }
     this.fullNat = true;
     this.kick();
   }
 
-  private driftSkipped(): void {
-    if (++this.driftMissed < DRIFT_TRIES) return;
-    this.driftMissed = 0;
-    this.fullNat = true;
-    this.kick();
+  /** A full NAT reconcile (reads the kernel, repairs everything). */
+  private natReconcile(d: NatDesired): Promise<unknown> {
+    if (this.touched) this.touched.full = true;
+    return this.nat!.reconcile(d);
+  }
+
+  /** Notes what a NAT delta changes, for a drift check in flight. */
+  private touch(d: NatDelta): void {
+    const t = this.touched;
+    if (!t) return;
+    for (const f of [...d.addFips, ...d.moveFips, ...d.removeFips]) t.fips.add(f.fip);
+    for (const p of [...d.setPorts, ...d.removePorts]) t.hosts.add(p.fixedIp);
   }
 
   /**
@@ -518,8 +512,9 @@ export class Agent {
     const updates = statusUpdates(ix, this.cfg.chassis);
     if (!updates.length) return;
     const addressOf = new Map(ix.fips.map((f) => [f.id, f.address]));
+    const noNeighbors = this.speaker.neighbors().length === 0; // once: a view per neighbor is not free
     const ready = updates.filter((u) => {
-      if (u.reason !== 'claim' || this.speaker.neighbors().length === 0) return true;
+      if (u.reason !== 'claim' || noNeighbors) return true;
       // make before break: claim only once a ToR has our route, or the old chassis would withdraw into a blackhole
       const a = addressOf.get(u.fipId);
       return !!a && this.speaker.isAdvertised(`${a}/${a.includes(':') ? 128 : 32}`);
@@ -567,6 +562,7 @@ export class Agent {
 
   /** Fast path, before the routes: ports, then new and re-pointed FIPs. */
   private async natMake(d: NatDelta): Promise<void> {
+    this.touch(d);
     for (const p of d.setPorts) await this.nat!.setPort(p);
     for (const f of d.addFips) await this.nat!.addFip(f);
     for (const f of d.moveFips) await this.nat!.moveFip(f);
@@ -574,6 +570,7 @@ export class Agent {
 
   /** Fast path, after the routes: FIPs that left, then their ports. */
   private async natBreak(d: NatDelta): Promise<void> {
+    this.touch(d);
     for (const f of d.removeFips) await this.nat!.removeFip(f.fip);
     for (const p of d.removePorts) await this.nat!.removePort(p.tenant, p.fixedIp);
   }
@@ -614,9 +611,8 @@ export class Agent {
     else this.registration?.release();
     await this.store?.close().catch(() => undefined);
     this.shell?.close();
-    this.readShell?.close();
     if (!this.deps.nat) this.nat?.close(); // its nft helper (an injected manager is the caller's)
-    this.natReader?.close();
+    await this.drift?.close();
   }
 }
 

@@ -143,15 +143,10 @@ export class NatManager {
   read(): Promise<NatSnapshot> {
     return this.serial(async () => {
       const [nft, pl] = await Promise.all([this.readNft(), this.readPlumb()]);
-      const zoneOf = new Map<string, number>();
-      for (const k of [...(nft.maps.fip4_snat?.keys() ?? []), ...(nft.maps.fip6_snat?.keys() ?? [])]) {
-        const [zone, fixed] = k.split(' . ');
-        zoneOf.set(fixed!, Number(zone));
-      }
-      const fips = [...(nft.maps.fip4_dnat ?? []), ...(nft.maps.fip6_dnat ?? [])].map(([fip, fixedIp]) => {
-        const snatKey = [...(nft.maps.fip4_snat ?? []), ...(nft.maps.fip6_snat ?? [])].find(([, v]) => v === fip)?.[0];
-        return { fip, fixedIp, zone: snatKey ? Number(snatKey.split(' . ')[0]) : undefined };
-      });
+      // the SNAT map is keyed by zone . fixed IP with the FIP as value: index it by FIP once
+      const zoneOfFip = new Map<string, number>();
+      for (const [k, fip] of [...(nft.maps.fip4_snat ?? []), ...(nft.maps.fip6_snat ?? [])]) if (!zoneOfFip.has(fip)) zoneOfFip.set(fip, Number(k.split(' . ')[0]));
+      const fips = [...(nft.maps.fip4_dnat ?? []), ...(nft.maps.fip6_dnat ?? [])].map(([fip, fixedIp]) => ({ fip, fixedIp, zone: zoneOfFip.get(fip) }));
       const skel = skeletonRules(this.config.externalInterface);
       const drifted = CHAIN_NAMES.filter((c) => c !== 'snat_tenants' && nft.table &&
         JSON.stringify(nft.chains[c] ?? null) !== JSON.stringify(skel[c as Exclude<ChainName, 'snat_tenants'>].map((r) => r.comment)));

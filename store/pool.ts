@@ -34,24 +34,23 @@ export function inPool(network: ExternalNetwork, address: string): boolean {
 
 /**
  * A free pool address, or undefined when every pool address is in `used`
- * (addresses in `used` outside the pools are ignored). `random` returns [0, 1).
+ * (addresses in `used` outside the pools are ignored). `used` holds canonical text (as
+ * the store keeps addresses), so a candidate is checked by its text and the used set is
+ * never parsed: a probe costs O(candidates tried), not O(|used|). `random` returns [0, 1).
  */
 export function pickFreeAddress(network: ExternalNetwork, used: ReadonlySet<string>, random: () => number): string | undefined {
   const rs = ranges(network);
   const total = rs.reduce((n, r) => n + (r.end - r.start + 1n), 0n);
   if (total === 0n) return undefined;
-  const usedInPool = new Set<bigint>();
-  for (const u of used) {
-    const a = parseIp(u);
-    if (a.ok && rs.some((r) => r.family === a.value.family && a.value.value >= r.start && a.value.value <= r.end)) usedInPool.add(a.value.value);
-  }
-  if (BigInt(usedInPool.size) >= total) return undefined;
   const scale = 2n ** 52n;
   let offset = (BigInt(Math.floor(random() * Number(scale))) * total) / scale;
-  // Linear probe from the random offset: at most |used| + 1 steps find a free address.
-  for (let i = 0; i <= usedInPool.size; i++) {
+  // Linear probe from the random offset. |used| + 1 distinct candidates cannot all be used,
+  // and after `total` steps every pool address was tried: whichever comes first decides.
+  const steps = BigInt(used.size) + 1n < total ? BigInt(used.size) + 1n : total;
+  for (let i = 0n; i < steps; i++) {
     const v = addressAt(rs, offset);
-    if (!usedInPool.has(v.value)) return bigToText(v.value, v.family);
+    const text = bigToText(v.value, v.family);
+    if (!used.has(text)) return text;
     offset = (offset + 1n) % total;
   }
   return undefined;

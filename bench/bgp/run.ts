@@ -317,36 +317,43 @@ async function measure(lab: Lab, sender: Kind, receiver: Kind, n: number, files:
   const firstUpdate = captureFirstUpdate(lab);
   await firstUpdate.ready;
   let t0 = Date.now();
-  let tx: Proc;
-  switch (sender) {
-    case 'edgeflow': tx = await startEdgeflowSide(lab, TX_NS, TX, RX, TX_AS, RX_AS, { mrt: files.mrt }); break;
-    case 'bird': tx = await startBirdSide(lab, TX_NS, birdConf(TX, RX, TX_AS, RX_AS, { routes: n })); break;
-    case 'birdA': tx = await startBirdSide(lab, TX_NS, birdConf(TX, RX, TX_AS, RX_AS, { routes: n, announceLater: true })); break;
-    case 'gobgp': {
-      // gobgpd waits several seconds before it first connects: the routes are in before that
-      const g = await startGobgpSide(lab, TX_NS, TX, RX, TX_AS, RX_AS, false);
-      const tries = await gobgpLoad(g.h, files.mrt, n);
-      note.push(`mrt inject ×${tries}`);
-      tx = g;
-      break;
+  // The receiver is polled while the sender starts: `edgeflow speaker` sends its dump before
+  // its REST API answers, and startSpeaker resolves only on /healthz, so awaiting the start
+  // first charged the API's build (0.5-1 s) to the sender's "→ all held" times (until 2026-11-25).
+  const txP = (async (): Promise<Proc> => {
+    switch (sender) {
+      case 'edgeflow': return startEdgeflowSide(lab, TX_NS, TX, RX, TX_AS, RX_AS, { mrt: files.mrt });
+      case 'bird': return startBirdSide(lab, TX_NS, birdConf(TX, RX, TX_AS, RX_AS, { routes: n }));
+      case 'birdA': return startBirdSide(lab, TX_NS, birdConf(TX, RX, TX_AS, RX_AS, { routes: n, announceLater: true }));
+      case 'gobgp': {
+        // gobgpd waits several seconds before it first connects: the routes are in before that
+        const g = await startGobgpSide(lab, TX_NS, TX, RX, TX_AS, RX_AS, false);
+        const tries = await gobgpLoad(g.h, files.mrt, n);
+        note.push(`mrt inject ×${tries}`);
+        return g;
+      }
+      case 'frr': throw new Error('FRR is only a receiver here');
     }
-    case 'frr': throw new Error('FRR is only a receiver here');
-  }
+  })();
+  let txFailed: Error | undefined;
+  txP.catch((err: Error) => (txFailed = err));
   let est: number | undefined;
   let announced: number | undefined;
   let held = 0;
   const deadline = t0 + TIMEOUT_MS;
   let tHeld = NaN;
   while (Date.now() < deadline) {
+    if (txFailed) throw txFailed;
     if (est === undefined) {
       const s = await rx.state().catch(() => ({ up: false, since: undefined }));
       if (s.up) est = s.since ?? Date.now();
       if (s.up && sender === 'birdA') {
         // BIRD: session up empty, then announce (the issue's method; with the routes present at
         // start BIRD holds its last few routes back for ~3 s after the first burst)
+        const bird = (await txP) as Proc & { h: BirdHandle };
         await sleep(200);
         announced = Date.now();
-        await (tx as Proc & { h: BirdHandle }).h.birdc(['enable', 's1']);
+        await bird.h.birdc(['enable', 's1']);
       }
     }
     if (est !== undefined) {
@@ -358,6 +365,7 @@ async function measure(lab: Lab, sender: Kind, receiver: Kind, n: number, files:
     }
     await sleep(POLL_MS);
   }
+  const tx = await txP;
   if (Number.isNaN(tHeld)) note.push(`timeout: ${held} of ${n} held`);
   const bytes = await bytesReceived(RX_NS, TX).catch(() => NaN);
   const tFirst = await firstUpdate.time();

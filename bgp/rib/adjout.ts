@@ -10,6 +10,7 @@ import type { CodecContext, Family, Nlri } from '../codec/index.js';
 import { AttrSet, type AttrTable } from './attrs.js';
 import { endOfRib, nlriSize, refreshMarker, UpdateBuilder } from './pack.js';
 import { compositeKey, splitComposite, type RouteKey } from './keys.js';
+import { RouteKeyMap } from './keymap.js';
 
 /** An advertised route whose NLRI the key does not rebuild (labeled, VPN, EVPN). */
 export class OutRoute {
@@ -29,8 +30,13 @@ export interface ExportSource {
   desired(family: Family, key: RouteKey): Sent | undefined;
   /** Add-path: every advertisement for `key` with its transmit path ID. */
   desiredAll(family: Family, key: RouteKey): Array<[number, Sent]>;
-  /** Keys of the Loc-RIB (for the initial dump). */
-  keys(family: Family): Iterator<RouteKey>;
+  /**
+   * Entries of the Loc-RIB (for the initial dump): each key with an opaque handle on its
+   * paths, which `desiredAt` takes back so that the dump looks each key up once.
+   */
+  entries(family: Family): Iterator<[RouteKey, unknown]>;
+  /** desired() for a key whose Loc-RIB handle the caller holds (from entries()). */
+  desiredAt(family: Family, key: RouteKey, handle: unknown): Sent | undefined;
 }
 
 /**
@@ -55,9 +61,9 @@ class Bucket {
 
 export class FamilyOut {
   /** Keyed by route key, or by compositeKey(key, txId) under add-path. */
-  readonly sent = new Map<RouteKey, Sent>();
+  readonly sent = new RouteKeyMap<Sent>();
   readonly dirty = new Set<RouteKey>();
-  scan: Iterator<RouteKey> | undefined;
+  scan: Iterator<[RouteKey, unknown]> | undefined;
   resend: Iterator<[RouteKey, Sent]> | undefined;
   readonly buckets = new Map<AttrSet | null, Bucket>();
   pendingBytes = 0;
@@ -93,14 +99,14 @@ export class AdjRibOut {
   /** Starts the initial dump of every family, to be followed by End-of-RIB. */
   startDump(): void {
     for (const fo of this.families.values()) {
-      fo.scan = this.source.keys(fo.family);
+      fo.scan = this.source.entries(fo.family);
       fo.eorPending = true;
     }
   }
 
   /** Re-evaluates every Loc-RIB key (export policy changed); End-of-RIB state is untouched. */
   rescan(): void {
-    for (const fo of this.families.values()) fo.scan = this.source.keys(fo.family);
+    for (const fo of this.families.values()) fo.scan = this.source.entries(fo.family);
   }
 
   markDirty(family: Family, key: RouteKey): void {
@@ -170,7 +176,8 @@ export class AdjRibOut {
       if (fo.scan) {
         const r = fo.scan.next();
         if (r.done) fo.scan = undefined;
-        else this.process(fo, r.value);
+        else if (fo.txIds) this.process(fo, r.value[0]);
+        else this.put(fo, r.value[0], this.source.desiredAt(fo.family, r.value[0], r.value[1]));
         continue;
       }
       if (fo.resend) {
@@ -305,7 +312,7 @@ export class AdjRibOut {
   /** Forgets everything (session down): releases the attribute sets held. */
   clear(): void {
     for (const fo of this.families.values()) {
-      for (const s of fo.sent.values()) this.source.table.release(attrsOf(s));
+      fo.sent.forEach((s) => this.source.table.release(attrsOf(s)));
       fo.sent.clear();
       fo.dirty.clear();
       fo.buckets.clear();

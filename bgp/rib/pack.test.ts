@@ -180,3 +180,44 @@ test('property: any sequence of originate/withdraw, drained in any chunk size, l
     { numRuns: 60 },
   );
 });
+
+test('property: a route refresh drained a chunk at a time while routes change still leaves the peer with exactly the Loc-RIB', () => {
+  // The re-send walks the Adj-RIB-Out with an iterator held across drain() calls while
+  // originate/withdraw change it; keymap.test.ts checks that iterator skips nothing.
+  const op = fc.record({ i: fc.integer({ min: 0, max: 300 }), len: fc.constantFrom(24, 32), attr: fc.integer({ min: 0, max: 2 }), del: fc.boolean() });
+  fc.assert(
+    fc.property(fc.array(op, { minLength: 1, maxLength: 150 }), fc.array(op, { maxLength: 150 }), fc.integer({ min: 100, max: 3000 }), (first, during, chunk) => {
+      const rib = ribWithPeer();
+      const want = new Map<string, number>();
+      const apply = (ops: typeof first) => {
+        for (const { i, len, attr, del } of ops) {
+          const addr = (0x0a000000 + i * 0x101) >>> 0 & (len === 24 ? 0xffffff00 : 0xffffffff);
+          const p = `${addr >>> 24}.${(addr >> 16) & 255}.${(addr >> 8) & 255}.${addr & 255}/${len}`;
+          if (del) {
+            rib.withdrawLocal('ipv4-unicast', { prefix: p });
+            want.delete(p);
+          } else {
+            rib.originate('ipv4-unicast', { prefix: p }, attr ? [{ type: 'MULTI_EXIT_DISC', value: attr }] : [], ['192.0.2.20']);
+            want.set(p, attr);
+          }
+        }
+      };
+      const v = new PeerView(CTX);
+      apply(first);
+      v.drainFrom(rib, PEER, chunk);
+      rib.routeRefresh(PEER, 'ipv4-unicast');
+      // interleave: one chunk of the re-send, a few changes, the next chunk...
+      for (let k = 0; k < during.length; k += 10) {
+        v.apply(rib.drain(PEER, chunk));
+        apply(during.slice(k, k + 10));
+      }
+      v.drainFrom(rib, PEER, chunk);
+      assert.deepEqual(new Set([...v.routes.keys()].map((k) => k.slice('ipv4-unicast|'.length))), new Set(want.keys()));
+      for (const [p, attr] of want) {
+        const med = v.get(`ipv4-unicast|${p}`)!.attrs.find((a) => a.type === 'MULTI_EXIT_DISC');
+        assert.deepEqual(med && med.type === 'MULTI_EXIT_DISC' ? med.value : 0, attr);
+      }
+    }),
+    { numRuns: 100 },
+  );
+});

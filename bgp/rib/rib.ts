@@ -317,7 +317,8 @@ export class Rib {
       table: this.table,
       desired: (family, key) => this.desired(p, family, key),
       desiredAll: (family, key) => this.desiredAll(p, family, key),
-      keys: (family) => this.familyTable(family).routes.keys(),
+      entries: (family) => this.familyTable(family).routes.entries(),
+      desiredAt: (family, key, best) => this.desiredAt(p, this.families.get(family), key, best as RibPath | undefined),
     };
     p.out = new AdjRibOut(session.tx ?? DEFAULT_CONTEXT, session.families, source);
     for (const f of session.families) this.familyTable(f).outPeers.push({ peer: p, fo: p.out.families.get(f)! });
@@ -798,7 +799,10 @@ export class Rib {
 
   private desired(target: Peer, family: Family, key: RouteKey): Sent | undefined {
     const fam = this.families.get(family);
-    const best = fam?.routes.get(key);
+    return this.desiredAt(target, fam, key, fam?.routes.get(key));
+  }
+
+  private desiredAt(target: Peer, fam: FamilyTable | undefined, key: RouteKey, best: RibPath | undefined): Sent | undefined {
     if (!fam || !best) return undefined;
     const set = this.exportPath(best, target, fam, key);
     if (!set) return undefined;

@@ -11,7 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { openStore, watchChassis, KINDS, type IntentStore, type Kind, type IntentObject, type Chassis, type ChassisRegistration, type IntentWatch, type FloatingIp, type Port, StoreError } from '../store/index.js';
 import { IntentIndex, statusUpdates, type StatusUpdate } from '../dynrouting/index.js';
 import { Planner } from './planner.js';
-import { MAX_DELTA, deltaSize, natDelta, type NatDelta } from './nat-delta.js';
+import { MAX_DELTA, deltaSize, natDelta, natDeltaAt, type NatDelta } from './nat-delta.js';
 import { NatManager, shellRunner, type NatDesired, type NatSnapshot } from '../nat/index.js';
 import { DriftWorker, natDrift } from './drift.js';
 import { Speaker } from '../bgp/speaker.js';
@@ -386,7 +386,10 @@ export class Agent {
       const { ix, nat: plan } = step;
       const diff = { add: step.add, remove: step.remove };
       // NAT fast path: only what changed, through single-entry calls (no kernel re-read)
-      let delta = this.nat && !this.fullNat && this.nat.ready && this.lastNat ? natDelta(this.lastNat, plan.desired) : undefined;
+      // (an incremental plan names the FIPs that changed: no walk over all of them)
+      const base = this.lastNat;
+      const at = step.natChanged?.base === base ? step.natChanged : undefined;
+      let delta = this.nat && !this.fullNat && this.nat.ready && base ? (at ? natDeltaAt(base, plan.desired, at.addresses) : natDelta(base, plan.desired)) : undefined;
       if (delta && deltaSize(delta) > MAX_DELTA) delta = undefined;
       this.fullNat = false;
       if (this.nat && delta) {

@@ -83,6 +83,39 @@ export function natDelta(prev: NatDesired, next: NatDesired): NatDelta | undefin
   return d;
 }
 
+/** Index of the FIP with address `fip` in a list sorted by address, or -1. */
+function findFip(list: readonly NatFip[], fip: string): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cmp(list[mid]!.fip, fip) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < list.length && list[lo]!.fip === fip ? lo : -1;
+}
+
+/**
+ * natDelta when only the FIPs at `addresses` can differ: same tenants and ports (the same
+ * arrays), FIP lists sorted by address as planNat sorts them. O(k log n) instead of O(n)
+ * (≈ 2 ms per FIP at 10,000); anything else is handed to natDelta.
+ */
+export function natDeltaAt(prev: NatDesired, next: NatDesired, addresses: Iterable<string>): NatDelta | undefined {
+  if (prev.tenants !== next.tenants || prev.ports !== next.ports) return natDelta(prev, next);
+  const d: NatDelta = { setPorts: [], addFips: [], moveFips: [], removeFips: [], removePorts: [] };
+  for (const a of addresses) {
+    const i = findFip(prev.fips, a);
+    const j = findFip(next.fips, a);
+    const o = i >= 0 ? prev.fips[i]! : undefined;
+    const f = j >= 0 ? next.fips[j]! : undefined;
+    if (o && f) {
+      if (o.fixedIp !== f.fixedIp || o.tenant !== f.tenant) d.moveFips.push(f);
+    } else if (f) d.addFips.push(f);
+    else if (o) d.removeFips.push(o);
+  }
+  return d;
+}
+
 export function deltaSize(d: NatDelta): number {
   return d.setPorts.length + d.addFips.length + d.moveFips.length + d.removeFips.length + d.removePorts.length;
 }

@@ -27,6 +27,45 @@ export interface PassPlan {
   routes: number;
   roles: { active: number; standby: number };
   incremental: boolean;
+  /** Incremental plans: only the FIPs at these addresses can differ from `base` (natDeltaAt). */
+  natChanged?: { base: NatDesired; addresses: ReadonlySet<string> };
+}
+
+/**
+ * The view's objects other than ports and FIPs, as of the last full plan, and how many
+ * local ports share each tenant + fixed IP. Neither changes between full plans: any event
+ * that is not a FIP's makes the next pass plan in full. (Collecting them from the whole
+ * view on every incremental pass cost ≈ 4 ms per FIP at 10,000.)
+ */
+interface Rest {
+  chassis: Chassis[];
+  networks: ExternalNetwork[];
+  tenants: Tenant[];
+  speakers: SpeakerSettings[];
+  agents: AgentRecord[];
+  localTargets: Map<string, number>;
+}
+
+function restOf(view: View, me: string): Rest {
+  const r: Rest = { chassis: [], networks: [], tenants: [], speakers: [], agents: [], localTargets: new Map() };
+  for (const { kind, value } of view.values()) {
+    switch (kind) {
+      case 'port': {
+        const p = value as Port;
+        if (p.chassis !== me) break;
+        const k = `${p.tenant} ${p.fixedIp}`;
+        r.localTargets.set(k, (r.localTargets.get(k) ?? 0) + 1);
+        break;
+      }
+      case 'floatingip': break;
+      case 'chassis': r.chassis.push(value as Chassis); break;
+      case 'network': r.networks.push(value as ExternalNetwork); break;
+      case 'tenant': r.tenants.push(value as Tenant); break;
+      case 'speaker': r.speakers.push(value as SpeakerSettings); break;
+      case 'agent': r.agents.push(value as AgentRecord); break;
+    }
+  }
+  return r;
 }
 
 type Role = Exclude<FipRole, 'none'>;
@@ -42,6 +81,7 @@ export class Planner {
   private routeCount = 0;
   /** The last full plan skipped a FIP (two wanting one fixed IP or route key): a change may hand its place to another. */
   private conflicts = false;
+  private rest?: Rest;
 
   constructor(readonly chassis: string) {}
 
@@ -69,6 +109,7 @@ export class Planner {
     this.roles = new Map(fipsOfChassis(ix, me).map((a) => [a.fip.id, a.role]));
     this.conflicts = [...nat.skipped, ...rp.skipped].some((x) => x.source.startsWith('floatingip/'));
     this.nat = nat;
+    this.rest = restOf(view, me);
     return { ix, nat, add: diff.add, remove: diff.remove, routes: routes.length, roles: this.countRoles(), incremental: false };
   }
 
@@ -78,7 +119,8 @@ export class Planner {
    */
   incremental(view: View, changed: ReadonlyMap<string, string>, prevZones: ReadonlyMap<string, number>): PassPlan | undefined {
     const prevNat = this.nat;
-    if (!prevNat || this.conflicts) return undefined;
+    const rest = this.rest;
+    if (!prevNat || !rest || this.conflicts) return undefined;
     const me = this.chassis;
     const fips: FloatingIp[] = [];
     const portIds = new Set<string>();
@@ -95,23 +137,8 @@ export class Planner {
       if (p) ports.push(p);
     }
     // a local port sharing its tenant and fixed IP with another local port: the full plan decides
-    const localTargets = new Set(ports.filter((p) => p.chassis === me).map((p) => `${p.tenant} ${p.fixedIp}`));
-    const sub = { chassis: [] as Chassis[], networks: [] as ExternalNetwork[], tenants: [] as Tenant[], ports, floatingIps: fips, speakers: [] as SpeakerSettings[], agents: [] as AgentRecord[] };
-    for (const { kind, value } of view.values()) {
-      switch (kind) {
-        case 'port': {
-          const p = value as Port;
-          if (p.chassis === me && localTargets.size && localTargets.has(`${p.tenant} ${p.fixedIp}`) && !portIds.has(p.id)) return undefined;
-          break;
-        }
-        case 'floatingip': break;
-        case 'chassis': sub.chassis.push(value as Chassis); break;
-        case 'network': sub.networks.push(value as ExternalNetwork); break;
-        case 'tenant': sub.tenants.push(value as Tenant); break;
-        case 'speaker': sub.speakers.push(value as SpeakerSettings); break;
-        case 'agent': sub.agents.push(value as AgentRecord); break;
-      }
-    }
+    for (const p of ports) if (p.chassis === me && (rest.localTargets.get(`${p.tenant} ${p.fixedIp}`) ?? 0) > 1) return undefined;
+    const sub = { chassis: rest.chassis, networks: rest.networks, tenants: rest.tenants, ports, floatingIps: fips, speakers: rest.speakers, agents: rest.agents };
     const ix = new IntentIndex(sub);
 
     // roles: a draining FIP (before or after) keeps an entry of the previous plan: full plan
@@ -195,12 +222,13 @@ export class Planner {
     }
     const nat: NatPlan = { desired: { tenants: prevNat.desired.tenants, ports: prevNat.desired.ports, fips: kept }, zones: new Map(prevZones), skipped: prevNat.skipped };
     this.nat = nat;
-    return { ix, nat, add, remove, routes: this.routeCount, roles: this.countRoles(), incremental: true };
+    return { ix, nat, add, remove, routes: this.routeCount, roles: this.countRoles(), incremental: true, natChanged: { base: prevNat.desired, addresses } };
   }
 
   /** Forget the plan: the next pass plans in full. */
   reset(): void {
     this.nat = undefined;
+    this.rest = undefined;
   }
 
   private countRoles(): { active: number; standby: number } {

@@ -11,11 +11,11 @@
 // already mapped by an unchanged FIP. The periodic resync always plans in full.
 import {
   IntentIndex, diffRoutes, sameRoute, fipRole, fipsOfChassis, intentFromObjects, planChassisRoutes, planNat,
-  type FipRole, type NatPlan,
+  type FipRole, type Intent, type NatPlan,
 } from '../dynrouting/index.js';
 import { routeSpecKey, type RouteSpec } from '../bgp/routespec.js';
 import type { NatDesired, NatFip } from '../nat/index.js';
-import type { AgentRecord, Chassis, ExternalNetwork, FloatingIp, IntentObject, Kind, Port, SpeakerSettings, Tenant } from '../store/index.js';
+import type { FloatingIp, IntentObject, Kind, Port } from '../store/index.js';
 
 export interface PassPlan {
   /** Index for statusUpdates: the whole view, or the small one (only the changed FIPs). */
@@ -38,34 +38,19 @@ export interface PassPlan {
  * view on every incremental pass cost ≈ 4 ms per FIP at 10,000.)
  */
 interface Rest {
-  chassis: Chassis[];
-  networks: ExternalNetwork[];
-  tenants: Tenant[];
-  speakers: SpeakerSettings[];
-  agents: AgentRecord[];
+  objects: Omit<Intent, 'ports' | 'floatingIps'>;
   localTargets: Map<string, number>;
 }
 
-function restOf(view: View, me: string): Rest {
-  const r: Rest = { chassis: [], networks: [], tenants: [], speakers: [], agents: [], localTargets: new Map() };
-  for (const { kind, value } of view.values()) {
-    switch (kind) {
-      case 'port': {
-        const p = value as Port;
-        if (p.chassis !== me) break;
-        const k = `${p.tenant} ${p.fixedIp}`;
-        r.localTargets.set(k, (r.localTargets.get(k) ?? 0) + 1);
-        break;
-      }
-      case 'floatingip': break;
-      case 'chassis': r.chassis.push(value as Chassis); break;
-      case 'network': r.networks.push(value as ExternalNetwork); break;
-      case 'tenant': r.tenants.push(value as Tenant); break;
-      case 'speaker': r.speakers.push(value as SpeakerSettings); break;
-      case 'agent': r.agents.push(value as AgentRecord); break;
-    }
+function restOf(intent: Intent, me: string): Rest {
+  const { ports, floatingIps: _, ...objects } = intent;
+  const localTargets = new Map<string, number>();
+  for (const p of ports) {
+    if (p.chassis !== me) continue;
+    const k = `${p.tenant} ${p.fixedIp}`;
+    localTargets.set(k, (localTargets.get(k) ?? 0) + 1);
   }
-  return r;
+  return { objects, localTargets };
 }
 
 type Role = Exclude<FipRole, 'none'>;
@@ -91,7 +76,8 @@ export class Planner {
 
   /** Everything from the whole view (`localRoutes`: what the speaker originates now). */
   full(view: View, localRoutes: RouteSpec[], prev: { zones: ReadonlyMap<string, number>; nat: NatDesired | undefined }): PassPlan {
-    const ix = new IntentIndex(intentFromObjects(view.values()));
+    const intent = intentFromObjects(view.values());
+    const ix = new IntentIndex(intent);
     const me = this.chassis;
     const nat = planNat(ix, me, { previousZones: prev.zones, previous: prev.nat });
     const rp = planChassisRoutes(ix, me);
@@ -109,7 +95,7 @@ export class Planner {
     this.roles = new Map(fipsOfChassis(ix, me).map((a) => [a.fip.id, a.role]));
     this.conflicts = [...nat.skipped, ...rp.skipped].some((x) => x.source.startsWith('floatingip/'));
     this.nat = nat;
-    this.rest = restOf(view, me);
+    this.rest = restOf(intent, me);
     return { ix, nat, add: diff.add, remove: diff.remove, routes: routes.length, roles: this.countRoles(), incremental: false };
   }
 
@@ -138,7 +124,7 @@ export class Planner {
     }
     // a local port sharing its tenant and fixed IP with another local port: the full plan decides
     for (const p of ports) if (p.chassis === me && (rest.localTargets.get(`${p.tenant} ${p.fixedIp}`) ?? 0) > 1) return undefined;
-    const sub = { chassis: rest.chassis, networks: rest.networks, tenants: rest.tenants, ports, floatingIps: fips, speakers: rest.speakers, agents: rest.agents };
+    const sub: Intent = { ...rest.objects, ports, floatingIps: fips };
     const ix = new IntentIndex(sub);
 
     // roles: a draining FIP (before or after) keeps an entry of the previous plan: full plan

@@ -147,6 +147,23 @@ test('unknown optional transitive attributes pass with the Partial bit; non-tran
   assert.deepEqual(got, [{ type: 'UNKNOWN', code: 99, flags: 0xe0, value: 'abcd' }]);
 });
 
+type Op = { i: number; len: number; attr: number; del: boolean };
+
+/** Originates (MED = attr, none for 0) or withdraws each op's prefix, keeping `want` (prefix → MED) in step. */
+function applyOps(rib: Rib, want: Map<string, number>, ops: Op[], addrOf: (o: Op) => number): void {
+  for (const o of ops) {
+    const addr = addrOf(o);
+    const p = `${addr >>> 24}.${(addr >> 16) & 255}.${(addr >> 8) & 255}.${addr & 255}/${o.len}`;
+    if (o.del) {
+      rib.withdrawLocal('ipv4-unicast', { prefix: p });
+      want.delete(p);
+    } else {
+      rib.originate('ipv4-unicast', { prefix: p }, o.attr ? [{ type: 'MULTI_EXIT_DISC', value: o.attr }] : [], ['192.0.2.20']);
+      want.set(p, o.attr);
+    }
+  }
+}
+
 test('property: any sequence of originate/withdraw, drained in any chunk size, leaves the peer with exactly the Loc-RIB', () => {
   const op = fc.record({ i: fc.integer({ min: 0, max: 400 }), len: fc.integer({ min: 8, max: 32 }), attr: fc.integer({ min: 0, max: 3 }), del: fc.boolean() });
   fc.assert(
@@ -155,17 +172,7 @@ test('property: any sequence of originate/withdraw, drained in any chunk size, l
       const want = new Map<string, number>();
       const v = new PeerView(CTX);
       for (const ops of rounds) {
-        for (const { i, len, attr, del } of ops) {
-          const addr = ((0x0a000000 + i * 0x10000 * 7 + i) >>> 0) & (len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0);
-          const p = `${addr >>> 24}.${(addr >> 16) & 255}.${(addr >> 8) & 255}.${addr & 255}/${len}`;
-          if (del) {
-            rib.withdrawLocal('ipv4-unicast', { prefix: p });
-            want.delete(p);
-          } else {
-            rib.originate('ipv4-unicast', { prefix: p }, attr ? [{ type: 'MULTI_EXIT_DISC', value: attr }] : [], ['192.0.2.20']);
-            want.set(p, attr);
-          }
-        }
+        applyOps(rib, want, ops, ({ i, len }) => ((0x0a000000 + i * 0x10000 * 7 + i) >>> 0) & (len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0));
         v.drainFrom(rib, PEER, chunk);
         assert.ok(v.maxSize <= 4096);
         assert.deepEqual(v.seenTwice, []);
@@ -189,19 +196,7 @@ test('property: a route refresh drained a chunk at a time while routes change st
     fc.property(fc.array(op, { minLength: 1, maxLength: 150 }), fc.array(op, { maxLength: 150 }), fc.integer({ min: 100, max: 3000 }), (first, during, chunk) => {
       const rib = ribWithPeer();
       const want = new Map<string, number>();
-      const apply = (ops: typeof first) => {
-        for (const { i, len, attr, del } of ops) {
-          const addr = (0x0a000000 + i * 0x101) >>> 0 & (len === 24 ? 0xffffff00 : 0xffffffff);
-          const p = `${addr >>> 24}.${(addr >> 16) & 255}.${(addr >> 8) & 255}.${addr & 255}/${len}`;
-          if (del) {
-            rib.withdrawLocal('ipv4-unicast', { prefix: p });
-            want.delete(p);
-          } else {
-            rib.originate('ipv4-unicast', { prefix: p }, attr ? [{ type: 'MULTI_EXIT_DISC', value: attr }] : [], ['192.0.2.20']);
-            want.set(p, attr);
-          }
-        }
-      };
+      const apply = (ops: Op[]) => applyOps(rib, want, ops, ({ i, len }) => (0x0a000000 + i * 0x101) >>> 0 & (len === 24 ? 0xffffff00 : 0xffffffff));
       const v = new PeerView(CTX);
       apply(first);
       v.drainFrom(rib, PEER, chunk);

@@ -11,6 +11,7 @@ import { natDelta } from '../../agent/nat-delta.js';
 import type { IntentObject, Kind } from '../../store/index.js';
 import type { RouteSpec } from '../../bgp/routespec.js';
 import { portIp, rangeFipAddress } from '../../test/agent/lab.js';
+import { table } from '../table.js';
 
 const sizesArg = process.argv.indexOf('--sizes');
 const SIZES = sizesArg >= 0 ? process.argv[sizesArg + 1]!.split(',').map(Number) : [1000, 10000];
@@ -75,12 +76,5 @@ for (const n of SIZES) {
   rows.push([n, `  of which: sortRoutes of ${routes.length} shuffled routes`, sortNow.toFixed(1)]);
 }
 
-const head = ['FIPs', 'step', `ms (median of ${RUNS})`];
-const cells = [head, ...rows.map((r) => r.map(String))];
-const w = head.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
-console.log('\nPure part of one agent pass (one chassis, N ports + N FIPs, all active here)\n');
-cells.forEach((r, j) => {
-  console.log(`| ${r.map((c, i) => (i === 2 ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join(' | ')} |`);
-  if (j === 0) console.log(`|${w.map((x) => '-'.repeat(x + 2)).join('|')}|`);
-});
+table('Pure part of one agent pass (one chassis, N ports + N FIPs, all active here)', ['FIPs', 'step', `ms (median of ${RUNS})`], rows);
 console.log(`\n${new Date().toISOString()}; ${cpus().length} CPUs; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { parse as parseYaml } from 'yaml';
-import { openStore, watchChassis, KINDS, type IntentStore, type Kind, type IntentObject, type Chassis, type ChassisRegistration, type IntentWatch, type FloatingIp, type Port, StoreError } from '../store/index.js';
+import { openStore, watchChassis, KINDS, type IntentStore, type Kind, type IntentObject, type Chassis, type ChassisRegistration, type IntentWatch, type FloatingIp, type Known, type Port, StoreError, sameIntent } from '../store/index.js';
 import { IntentIndex, statusUpdates, type StatusUpdate } from '../dynrouting/index.js';
 import { Planner } from './planner.js';
 import { MAX_DELTA, deltaSize, natDelta, natDeltaAt, type NatDelta } from './nat-delta.js';
@@ -105,7 +105,8 @@ export class Agent {
   speaker!: Speaker;
   nat?: NatManager;
   private deps: AgentDeps;
-  private readonly view = new Map<string, { kind: Kind; value: IntentObject }>();
+  /** The chassis's objects as the watch delivered them (known: with their revisions, for status writes). */
+  private readonly view = new Map<string, { kind: Kind; value: IntentObject; known: Known }>();
   private watch?: IntentWatch;
   private registration?: ChassisRegistration;
   private revision = 0;
@@ -135,6 +136,8 @@ export class Agent {
   private planFull = true;
   /** FIP events since the last pass (id → address), for the incremental plan. */
   private pendingFips = new Map<string, string>();
+  /** When the oldest change not yet taken by a pass arrived (for the reconcile latency metric). */
+  private pendingSince: number | undefined;
   private zones = new Map<string, number>();
   /** activeChassis writes waiting (latest per FIP id), those being written, and the writers. */
   private claims = new Map<string, { u: StatusUpdate; address: string | undefined }>();
@@ -184,7 +187,7 @@ export class Agent {
       this.startMs[name] = Math.round(now - t);
       t = now;
     };
-    this.store = await openStore(this.cfg.store);
+    this.store = await openStore({ ...this.cfg.store, onWriteSeen: (ms) => this.deps.metrics?.watchLagSeconds.observe(ms / 1000) });
     if (this.cfg.bootstrap) {
       const n = await bootstrapIntent(this.store, this.cfg.bootstrap, this.log);
       this.log.info({ created: n, file: this.cfg.bootstrap }, 'bootstrap intent applied');
@@ -255,7 +258,7 @@ export class Agent {
       for (const e of events) {
         const k = `${e.kind}/${e.id}`;
         const before = this.view.get(k)?.value;
-        if (e.type === 'put') this.view.set(k, { kind: e.kind, value: e.value });
+        if (e.type === 'put') this.view.set(k, { kind: e.kind, value: e.value, known: e.known! });
         else this.view.delete(k);
         this.revision = Math.max(this.revision, e.revision);
         if (this.isOwnClaimEcho(e.type, e.kind, before, e.value)) continue;
@@ -263,13 +266,16 @@ export class Agent {
         if (e.kind === 'floatingip') this.pendingFips.set(e.id, (e.value as FloatingIp).address);
         else this.planFull = true;
       }
-      if (relevant) this.kick();
+      if (relevant) {
+        this.pendingSince ??= performance.now();
+        this.kick();
+      }
       else if (!this.running) this._state.revision = this.revision;
     }, (err) => this.onWatchError(err));
     // level-triggered: the snapshot replaces whatever we had
     this.view.clear();
     this.planFull = true;
-    for (const o of w.initial) this.view.set(`${o.kind}/${o.id}`, { kind: o.kind, value: o.value });
+    for (const o of w.initial) this.view.set(`${o.kind}/${o.id}`, o);
     this.revision = w.revision;
     this.watch = w.watch;
     this.watchOk = true;
@@ -341,9 +347,7 @@ export class Agent {
     const b = before as FloatingIp;
     if (a.activeChassis !== me || (b.activeChassis ?? null) === me) return false;
     if (!a.portId || (this.view.get(`port/${a.portId}`)?.value as Port | undefined)?.chassis !== me) return false;
-    const { activeChassis: _a, ...restA } = a;
-    const { activeChassis: _b, ...restB } = b;
-    return canonicalJson(restA) === canonicalJson(restB);
+    return sameIntent('floatingip', a, b);
   }
 
   /** Asks for a reconcile pass (coalesced: one runs at a time, one more is queued). */
@@ -375,6 +379,8 @@ export class Agent {
   private async pass(): Promise<void> {
     const t0 = performance.now();
     const revision = this.revision;
+    const since = this.pendingSince ?? t0; // from the change's arrival, or from the start of a pass nothing asked for
+    this.pendingSince = undefined;
     try {
       // plan: only the FIPs that changed when nothing else did, else the whole view
       const changed = this.pendingFips;
@@ -438,7 +444,7 @@ export class Agent {
         skipped: plan.skipped.map((s) => ({ what: String((s as { what?: string; id?: string }).what ?? (s as { id?: string }).id ?? ''), reason: String((s as { reason?: string }).reason ?? '') })),
         lastReconcile: { at: new Date().toISOString(), durationMs: Math.round((performance.now() - t0) * 100) / 100, result: 'ok' as const },
       });
-      this.deps.metrics?.reconcileSeconds.observe({ result: 'ok' }, (performance.now() - t0) / 1000);
+      this.deps.metrics?.reconcileSeconds.observe({ result: 'ok' }, (performance.now() - since) / 1000);
       this.deps.metrics?.fips.set({ state: 'active' }, roles.active);
       this.deps.metrics?.fips.set({ state: 'standby' }, roles.standby);
       if (diff.add.length || diff.remove.length || performance.now() - t0 > SLOW_PASS_MS) this.log.info({ revision, announced: diff.add.length, withdrawn: diff.remove.length, full: !step.incremental, ms: this.state.lastReconcile!.durationMs }, 'reconciled');
@@ -448,7 +454,7 @@ export class Agent {
       this.state.errors++;
       this.state.lastReconcile = { at: new Date().toISOString(), durationMs: Math.round(performance.now() - t0), result: 'error', error: (err as Error).message };
       this.deps.metrics?.reconcileErrors.inc({ stage: 'pass' });
-      this.deps.metrics?.reconcileSeconds.observe({ result: 'error' }, (performance.now() - t0) / 1000);
+      this.deps.metrics?.reconcileSeconds.observe({ result: 'error' }, (performance.now() - since) / 1000);
       this.log.error({ err: (err as Error).message }, 'reconcile failed; retrying');
       clearTimeout(this.retryTimer);
       this.retryTimer = setTimeout(() => this.kick(), 1000);
@@ -548,8 +554,10 @@ export class Agent {
         this.claims.delete(u.fipId);
         this.claimsInFlight.add(u.fipId);
         try {
+          // from the FIP as the watch last showed it: one round trip while nobody else wrote it
+          const known = this.view.get(`floatingip/${u.fipId}`)?.known as Known<'floatingip'> | undefined;
           await this.store.update('floatingip', u.fipId, (cur) =>
-            (cur.activeChassis ?? null) === u.previous ? { ...cur, activeChassis: u.activeChassis } : cur);
+            (cur.activeChassis ?? null) === u.previous ? { ...cur, activeChassis: u.activeChassis } : cur, { known });
         } catch (err) {
           if (this.stopped) return;
           this.log.warn({ fip: u.fipId, err: (err as Error).message }, 'activeChassis not written (store unreachable?); will retry');
@@ -634,9 +642,4 @@ export function unionNat(next: NatDesired, prev: NatDesired | undefined): NatDes
     ports: [...next.ports, ...prev.ports.filter((p) => !ports.has(`${p.tenant}|${p.fixedIp}`) && all.has(p.tenant))],
     fips: [...next.fips, ...prev.fips.filter((f) => !fips.has(f.fip) && !fixed.has(`${f.tenant}|${f.fixedIp}`) && all.has(f.tenant))],
   };
-}
-
-/** JSON with sorted keys (undefined fields dropped): equal objects give equal text. */
-function canonicalJson(o: Record<string, unknown>): string {
-  return JSON.stringify(Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => [k, o[k]]));
 }

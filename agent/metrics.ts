@@ -80,11 +80,11 @@ export function createMetrics(opts: { speaker?: SpeakerApi; defaults?: boolean }
   return {
     registry,
     reconcileSeconds: new Histogram({
-      name: 'edgeflow_reconcile_duration_seconds', help: 'Time from an intent change to kernel NAT and routes applied', labelNames: ['result'],
+      name: 'edgeflow_reconcile_duration_seconds', help: 'Per pass: from the arrival of the oldest intent change it applies (or its start, when none) to kernel NAT and routes applied', labelNames: ['result'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry],
     }),
     watchLagSeconds: new Histogram({
-      name: 'edgeflow_store_watch_lag_seconds', help: 'Time from a store write to the agent seeing it', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1], registers: [registry],
+      name: 'edgeflow_store_watch_lag_seconds', help: 'Time from a store write made by this agent (API or status) until its own store watch delivers it', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1], registers: [registry],
     }),
     reconcileErrors: new Counter({ name: 'edgeflow_reconcile_errors_total', help: 'Reconcile failures by stage', labelNames: ['stage'], registers: [registry] }),
     fips: new Gauge({ name: 'edgeflow_floating_ips', help: 'Floating IPs on this chassis by state (active, standby)', labelNames: ['state'], registers: [registry] }),

@@ -5,8 +5,8 @@ import type { FloatingIp, IntentObject, Kind, Port } from './model.js';
 import type { IntentEvent } from './store.js';
 
 let rev = 100;
-const put = (kind: Kind, id: string, value: IntentObject, prev: IntentObject | null = null): IntentEvent => ({ type: 'put', kind, id, value, prev, revision: ++rev });
-const del = (kind: Kind, id: string, prev: IntentObject): IntentEvent => ({ type: 'delete', kind, id, value: null, prev, revision: ++rev });
+const put = (kind: Kind, id: string, value: IntentObject, prev: IntentObject | null = null): IntentEvent => ({ type: 'put', kind, id, value, prev, revision: ++rev, createRevision: prev ? 1 : rev });
+const del = (kind: Kind, id: string, prev: IntentObject): IntentEvent => ({ type: 'delete', kind, id, value: null, prev, revision: ++rev, createRevision: 0 });
 const port = (id: string, chassis: string | null): Port => ({ id, tenant: 't', fixedIp: '10.0.0.5', chassis });
 const fip = (id: string, portId: string | null, standbyPortId?: string): FloatingIp => ({ id, address: '198.51.100.7', network: 'ext', tenant: 't', portId, ...(standbyPortId ? { standbyPortId } : {}) });
 const show = (evs: Array<{ type: string; kind: string; id: string }>): string[] => evs.map((e) => `${e.type} ${e.kind}/${e.id}`);
@@ -75,4 +75,18 @@ test('seed: a snapshot in any order yields what concerns the chassis', () => {
   const stored = (kind: Kind, id: string, value: IntentObject) => ({ kind, id, value, createRevision: 1, modRevision: 1 });
   const initial = f.seed([stored('floatingip', 'f1', fip('f1', 'p1')), stored('floatingip', 'f2', fip('f2', 'p2')), stored('port', 'p2', port('p2', 'c2')), stored('port', 'p1', port('p1', 'c1'))]);
   assert.deepEqual(initial.map((o) => `${o.kind}/${o.id}`).sort(), ['floatingip/f1', 'port/p1']);
+});
+
+test('a put carries the object with its own revisions, also when its port brought it', () => {
+  const f = new ChassisFilter('c1');
+  f.feed(put('port', 'p1', port('p1', 'c2')));
+  const fipRev = rev + 1;
+  assert.deepEqual(f.feed(put('floatingip', 'f1', fip('f1', 'p1'))), []);
+  // the port moves here: the FIP is emitted at the port's revision, but known is the FIP's last write
+  const out = f.feed(put('port', 'p1', port('p1', 'c1'), port('p1', 'c2')));
+  assert.deepEqual(show(out), ['put port/p1', 'put floatingip/f1']);
+  assert.equal(out[1]!.revision, rev);
+  assert.deepEqual(out[1]!.known, { value: fip('f1', 'p1'), createRevision: fipRev, modRevision: fipRev });
+  assert.equal(out[0]!.known!.modRevision, rev);
+  assert.equal(out[0]!.known!.createRevision, 1);
 });

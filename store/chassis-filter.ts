@@ -10,7 +10,7 @@
 // Pure state machine: feed() events in, chassis events out; watchChassis() wires
 // it to a store (snapshot, then watch from snapshot revision + 1).
 import type { Chassis, FloatingIp, IntentObject, Kind, Port, SpeakerSettings } from './model.js';
-import type { IntentEvent, IntentStore, IntentWatch, Stored } from './store.js';
+import type { IntentEvent, IntentStore, IntentWatch, Known, Stored } from './store.js';
 
 export interface ChassisEvent {
   type: 'put' | 'delete';
@@ -19,6 +19,8 @@ export interface ChassisEvent {
   /** The object for a put; its last relevant version for a delete. */
   value: IntentObject;
   revision: number;
+  /** For a put: the object with its own revisions (its last write may be older than `revision`: a FIP judged again when its port changed). */
+  known?: Known;
 }
 
 export class ChassisFilter {
@@ -29,21 +31,25 @@ export class ChassisFilter {
   private readonly fipsByPort = new Map<string, Set<string>>();
   /** Objects this chassis currently has (emitted as put, not yet deleted), by "kind/id". */
   private readonly present = new Map<string, IntentObject>();
+  /** Create and last-write revision of every object in the store, by "kind/id". */
+  private readonly revisions = new Map<string, { createRevision: number; modRevision: number }>();
 
   constructor(readonly chassis: string) {}
 
   /** Loads a snapshot of the store; returns the objects that concern this chassis. */
-  seed(items: Stored[]): Array<{ kind: Kind; id: string; value: IntentObject }> {
+  seed(items: Stored[]): Array<{ kind: Kind; id: string; value: IntentObject; known: Known }> {
     const out: ChassisEvent[] = [];
     // Ports first, so floating IPs can be judged by their port's binding.
     const ordered = [...items].sort((a, b) => rank(a.kind) - rank(b.kind));
-    for (const s of ordered) out.push(...this.feed({ type: 'put', kind: s.kind, id: s.id, value: s.value, prev: null, revision: s.modRevision }));
-    return out.filter((e) => e.type === 'put').map(({ kind, id, value }) => ({ kind, id, value }));
+    for (const s of ordered) out.push(...this.feed({ type: 'put', kind: s.kind, id: s.id, value: s.value, prev: null, revision: s.modRevision, createRevision: s.createRevision }));
+    return out.filter((e) => e.type === 'put').map(({ kind, id, value, known }) => ({ kind, id, value, known: known! }));
   }
 
   /** One global event in, the chassis events it implies out (possibly none). */
   feed(ev: IntentEvent): ChassisEvent[] {
     const out: ChassisEvent[] = [];
+    if (ev.value) this.revisions.set(`${ev.kind}/${ev.id}`, { createRevision: ev.createRevision, modRevision: ev.revision });
+    else this.revisions.delete(`${ev.kind}/${ev.id}`);
     switch (ev.kind) {
       case 'port': {
         const p = ev.value as Port | null;
@@ -113,7 +119,8 @@ export class ChassisFilter {
     const k = `${kind}/${id}`;
     if (this.present.get(k) === value) return; // same object already emitted (re-judged, unchanged)
     this.present.set(k, value);
-    out.push({ type: 'put', kind, id, value, revision });
+    const r = this.revisions.get(k) ?? { createRevision: revision, modRevision: revision };
+    out.push({ type: 'put', kind, id, value, revision, known: { value, ...r } });
   }
 
   private unset(out: ChassisEvent[], kind: Kind, id: string, revision: number): void {
@@ -145,7 +152,7 @@ export async function watchChassis(
   chassis: string,
   onEvents: (events: ChassisEvent[]) => void,
   onError?: (err: Error) => void,
-): Promise<{ initial: Array<{ kind: Kind; id: string; value: IntentObject }>; revision: number; watch: IntentWatch }> {
+): Promise<{ initial: Array<{ kind: Kind; id: string; value: IntentObject; known: Known }>; revision: number; watch: IntentWatch }> {
   const filter = new ChassisFilter(chassis);
   const snap = await store.snapshot();
   const initial = filter.seed(snap.items);

@@ -186,10 +186,10 @@ export class EmbeddedKv implements KvBackend {
         };
         this.data.set(key, e);
         if (e.lease) this.leases.get(e.lease)?.keys.add(key);
-        events.push({ type: 'put', key, value: op.v, prevValue: old ? old.value : null, revision: rec.r });
+        events.push({ type: 'put', key, value: op.v, prevValue: old ? old.value : null, revision: rec.r, createRevision: e.createRevision });
       } else if (old) {
         this.data.delete(key);
-        events.push({ type: 'delete', key, value: null, prevValue: old.value, revision: rec.r });
+        events.push({ type: 'delete', key, value: null, prevValue: old.value, revision: rec.r, createRevision: 0 });
       }
     }
     for (const id of rec.lr ?? []) this.leases.delete(id);

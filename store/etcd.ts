@@ -217,6 +217,7 @@ export class EtcdKv implements KvBackend {
           value: ev.type === 'Delete' ? null : ev.kv.value.toString(),
           prevValue: ev.prev_kv ? ev.prev_kv.value.toString() : null,
           revision: rev,
+          createRevision: ev.type === 'Delete' ? 0 : Number(ev.kv.create_revision),
         });
         delivered = rev;
       }

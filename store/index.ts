@@ -10,7 +10,7 @@
 //   get(kind, id) → Stored | undefined          list(kind) → {items, revision}
 //   snapshot(kinds?) → {items, revision}        revision()
 //   put(kind, obj, {expectRevision?})           delete(kind, id, {expectRevision?}) → boolean
-//   update(kind, id, mutate)                    read-modify-write with CAS, retried
+//   update(kind, id, mutate, {known?})          read-modify-write with CAS, retried; known: skip the first read
 //   txn([{op:'put'|'delete'|'check', …}])       all-or-nothing, ≤128 key operations
 //   watch({kinds?, fromRevision}, onEvent, onError?) → {lastRevision(), cancel()}
 //   allocateFloatingIp({network, tenant, address?, portId?, …})   race-free, never twice
@@ -42,6 +42,7 @@ export type {
   IntentStore,
   IntentStoreOptions,
   IntentWatch,
+  Known,
   Stored,
   TxnOp,
   TxnOpResult,

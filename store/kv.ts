@@ -38,6 +38,8 @@ export interface KvEvent {
   /** Value before this event, when known. */
   prevValue: string | null;
   revision: number;
+  /** The key's create revision for a put (0 for a delete). */
+  createRevision: number;
 }
 
 export interface KvWatchHandle {

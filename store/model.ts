@@ -656,6 +656,17 @@ function dupes(values: Array<string | undefined>, field: string, errors: FieldEr
 /** Looks an object up (the store resolves it, including the effects of the same transaction). */
 export type Lookup = <K extends Kind>(kind: K, id: string) => KindMap[K] | undefined;
 
+/** Fields agents write to report state (not intent): a change of these alone is a status write. */
+const STATUS_FIELDS: Partial<Record<Kind, readonly string[]>> = { floatingip: ['activeChassis'] };
+
+/** True when two (normalized) objects of a kind differ at most in their status fields. */
+export function sameIntent(kind: Kind, a: IntentObject, b: IntentObject): boolean {
+  const status = STATUS_FIELDS[kind] ?? [];
+  // top-level keys sorted, undefined and status fields dropped: equal intent gives equal text
+  const strip = (o: IntentObject): string => JSON.stringify(Object.entries(o).filter(([k, v]) => v !== undefined && !status.includes(k)).sort(([x], [y]) => (x < y ? -1 : 1)));
+  return strip(a) === strip(b);
+}
+
 /** The (kind, id) pairs an object's validity depends on; the store reads them and guards them in the transaction. */
 export function referencesOf<K extends Kind>(kind: K, obj: KindMap[K]): Array<{ kind: Kind; id: string }> {
   switch (kind) {

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { StoreError, validationError, type FieldError } from './errors.js';
 import { INDEX_ROOT, ROOT, indexKey, kindPrefix, objectKey, parseObjectKey } from './keys.js';
-import { MAX_TXN_OPS, type KvBackend, type KvCompare, type KvEntry, type KvEvent, type KvLease, type KvOp } from './kv.js';
+import { MAX_TXN_OPS, type KvBackend, type KvCompare, type KvEntry, type KvEvent, type KvLease, type KvOp, type KvTxnResult } from './kv.js';
 import {
   checkReferences,
   idOf,
@@ -14,6 +14,7 @@ import {
   isValidId,
   parseObject,
   referencesOf,
+  sameIntent,
   uniqueKeys,
   type IntentObject,
   type Kind,
@@ -33,6 +34,9 @@ export interface Stored<K extends Kind = Kind> {
   /** Pass this as `expectRevision` to update or delete only if nothing changed since. */
   modRevision: number;
 }
+
+/** An object as a caller last saw it (from a read or a watch): its value and revisions. */
+export type Known<K extends Kind = Kind> = Pick<Stored<K>, 'value' | 'createRevision' | 'modRevision'>;
 
 /** What callers may hand to put(): the object's JSON (validated and normalized by the store). */
 export type Input<K extends Kind> = KindMap[K] | Record<string, unknown>;
@@ -64,6 +68,8 @@ export interface IntentEvent {
   /** The object before this event (null when it was created, or when the backend no longer has it). */
   prev: IntentObject | null;
   revision: number;
+  /** The object's create revision for a put (0 for a delete). */
+  createRevision: number;
 }
 
 export interface WatchOptions {
@@ -113,8 +119,12 @@ export interface IntentStore {
   /** Every object of the given kinds (default all), read at one revision: the start point for a watch. */
   snapshot(kinds?: readonly Kind[]): Promise<{ items: Stored[]; revision: number }>;
   put<K extends Kind>(kind: K, value: Input<K>, opts?: WriteOptions): Promise<Stored<K>>;
-  /** Read-modify-write with compare-and-swap, retried when another writer got there first. */
-  update<K extends Kind>(kind: K, id: string, mutate: (current: KindMap[K]) => KindMap[K]): Promise<Stored<K>>;
+  /**
+   * Read-modify-write with compare-and-swap, retried when another writer got there first.
+   * `known` (the object as the caller last saw it) skips the first read: when it is still
+   * current, the write is one round trip.
+   */
+  update<K extends Kind>(kind: K, id: string, mutate: (current: KindMap[K]) => KindMap[K], opts?: { known?: Known<K> }): Promise<Stored<K>>;
   /** Resolves false when there was nothing to delete. */
   delete(kind: Kind, id: string, opts?: WriteOptions): Promise<boolean>;
   /** All-or-nothing; every op is validated and guarded as put/delete are. At most 128 key operations. */
@@ -140,7 +150,15 @@ export interface IntentStoreOptions {
   maxAllocationAttempts?: number;
   /** Delay before re-registering a lost chassis lease (ms, default 1000). */
   reRegisterDelayMs?: number;
+  /**
+   * Called when a watch of this store delivers a revision that this store wrote, with
+   * the time from sending the write (ms): the store's watch lag as one client sees it.
+   */
+  onWriteSeen?: (ms: number) => void;
 }
+
+/** Writes awaiting their watch event, and events awaiting their write's reply, kept at most. */
+const LAG_TRACKED = 256;
 
 interface PlannedOp {
   op: TxnOp;
@@ -178,6 +196,11 @@ class KvIntentStore implements IntentStore {
   private readonly watches = new Set<IntentWatch>();
   private readonly registrations = new Set<Registration>();
   private closed = false;
+  private readonly onWriteSeen: ((ms: number) => void) | undefined;
+  /** Revision → when its write was sent (its event not delivered yet). */
+  private readonly sentAt = new Map<number, number>();
+  /** Revision → when a watch delivered it (before the write's reply came back). */
+  private readonly seenAt = new Map<number, number>();
 
   constructor(private readonly kv: KvBackend, o: IntentStoreOptions) {
     this.random = o.random ?? Math.random;
@@ -185,6 +208,32 @@ class KvIntentStore implements IntentStore {
     this.maxRetries = o.maxRetries ?? 20;
     this.maxAllocationAttempts = o.maxAllocationAttempts ?? 200;
     this.reRegisterDelayMs = o.reRegisterDelayMs ?? 1000;
+    this.onWriteSeen = o.onWriteSeen;
+  }
+
+  /** kv.txn, timed from here to the revision's watch event when someone listens (onWriteSeen). */
+  private async send(compares: KvCompare[], ops: KvOp[]): Promise<KvTxnResult> {
+    if (!this.onWriteSeen) return this.kv.txn(compares, ops);
+    const t0 = performance.now();
+    const res = await this.kv.txn(compares, ops);
+    if (res.succeeded && ops.length) {
+      const seen = this.seenAt.get(res.revision);
+      if (seen !== undefined) {
+        this.seenAt.delete(res.revision);
+        this.onWriteSeen(seen - t0);
+      } else bounded(this.sentAt).set(res.revision, t0);
+    }
+    return res;
+  }
+
+  private delivered(revision: number): void {
+    const t0 = this.sentAt.get(revision);
+    if (t0 === undefined) {
+      bounded(this.seenAt).set(revision, performance.now());
+      return;
+    }
+    this.sentAt.delete(revision);
+    this.onWriteSeen!(performance.now() - t0);
   }
 
   private open(): void {
@@ -225,17 +274,30 @@ class KvIntentStore implements IntentStore {
     return (r.results[0] as unknown as { stored: Stored<K> }).stored;
   }
 
-  async update<K extends Kind>(kind: K, id: string, mutate: (current: KindMap[K]) => KindMap[K]): Promise<Stored<K>> {
+  async update<K extends Kind>(kind: K, id: string, mutate: (current: KindMap[K]) => KindMap[K], opts: { known?: Known<K> } = {}): Promise<Stored<K>> {
+    this.open();
+    checkKindId(kind, id);
+    const key = objectKey(kind, id);
+    let known = opts.known;
     for (let i = 0; i < this.maxRetries; i++) {
-      const cur = await this.get(kind, id);
+      let cur: KvEntry | undefined;
+      if (known) cur = { key, value: JSON.stringify(known.value), createRevision: known.createRevision, modRevision: known.modRevision, version: 0, lease: null };
+      else cur = await this.kv.get(key);
+      known = undefined;
       if (!cur) throw new StoreError('EF_STORE_NOT_FOUND', `${kind} ${id} does not exist`);
-      const next = mutate(structuredClone(cur.value));
+      const value = JSON.parse(cur.value) as KindMap[K];
+      const next = mutate(structuredClone(value));
       if (idOf(kind, next) !== id) throw validationError([{ field: kind === 'chassis' ? 'name' : 'id', message: `an update cannot change the id (${id})` }]);
       // Nothing changed: no write, no new revision (agents call this for status on every reconcile).
       const normalized = parseObject(kind, next);
-      if (normalized.ok && JSON.stringify(normalized.value) === JSON.stringify(cur.value)) return cur;
+      if (normalized.ok && JSON.stringify(normalized.value) === JSON.stringify(value)) return toStored(kind, id, cur);
+      // The object as read is the old value: the transaction guards it by revision, and
+      // a change of status fields only needs no other read (see plan)
+      const plan = await this.plan([{ op: 'put', kind, value: next, expectRevision: cur.modRevision }], '', new Map([[key, cur]]));
+      const res = await this.send(plan.compares, plan.kvOps);
+      if (res.succeeded) return (results(plan, res.revision)[0] as unknown as { stored: Stored<K> }).stored;
       try {
-        return await this.put(kind, next, { expectRevision: cur.modRevision });
+        await this.diagnose(plan);
       } catch (err) {
         if (!(err instanceof StoreError && err.code === 'EF_STORE_CONFLICT')) throw err;
       }
@@ -260,7 +322,7 @@ class KvIntentStore implements IntentStore {
       if (plan.kvOps.length === 0 && plan.compares.length === 0) {
         return { revision: await this.kv.revision(), results: results(plan, 0) };
       }
-      const res = await this.kv.txn(plan.compares, plan.kvOps);
+      const res = await this.send(plan.compares, plan.kvOps);
       if (res.succeeded) return { revision: res.revision, results: results(plan, res.revision) };
       await this.diagnose(plan); // throws when the caller's expectation or a unique value is at fault
     }
@@ -320,9 +382,16 @@ class KvIntentStore implements IntentStore {
     // read at one revision in one round trip.
     const overlay = new Map<string, IntentObject | null>();
     for (const p of planned) if (p.op.op !== 'check') overlay.set(p.key, p.newValue ?? null);
+    // A put that changes only status (fields agents write, e.g. activeChassis) of the object
+    // it guards by revision does not check its references again: its intent is unchanged,
+    // and a status report must not fail on intent (references are checked when they are set).
+    // Known without a read when the caller handed the old object in (update).
+    const statusOnly = (p: PlannedOp, old: KvEntry | undefined): boolean =>
+      p.op.op === 'put' && old !== undefined && p.newValue !== undefined && sameIntent(p.kind, JSON.parse(old.value) as IntentObject, p.newValue);
+    const skipRefs = new Set(planned.filter((p) => preread?.has(p.key) && statusOnly(p, preread.get(p.key))));
     const refKeys = new Map<string, { kind: Kind; id: string }>();
     for (const p of planned) {
-      if (!p.newValue) continue;
+      if (!p.newValue || skipRefs.has(p)) continue;
       for (const r of referencesOf(p.kind, p.newValue)) {
         const k = objectKey(r.kind, r.id);
         if (!overlay.has(k) && isValidId(r.id)) refKeys.set(k, r);
@@ -353,7 +422,7 @@ class KvIntentStore implements IntentStore {
       return e ? (JSON.parse(e.value) as KindMap[K]) : undefined;
     };
     for (const p of planned) {
-      if (!p.newValue) continue;
+      if (!p.newValue || skipRefs.has(p) || statusOnly(p, p.old)) continue;
       for (const e of checkReferences(p.kind, p.newValue, lookup)) {
         errors.push({ field: p.prefix ? `${p.prefix}.${e.field}` : e.field, message: e.message });
       }
@@ -440,11 +509,13 @@ class KvIntentStore implements IntentStore {
           value: e.value === null ? null : (JSON.parse(e.value) as IntentObject),
           prev: e.prevValue === null ? null : (JSON.parse(e.prevValue) as IntentObject),
           revision: e.revision,
+          createRevision: e.createRevision,
         };
         onEvent(ev);
       }
       const lastEv = events[events.length - 1];
       if (lastEv) last = lastEv.revision;
+      if (this.onWriteSeen) for (let i = 0; i < events.length; i++) if (i === 0 || events[i]!.revision !== events[i - 1]!.revision) this.delivered(events[i]!.revision);
     };
     let w: IntentWatch | undefined;
     let failed = false;
@@ -515,7 +586,7 @@ class KvIntentStore implements IntentStore {
       probed.add(address);
       const preread = new Map(keys.map((k, i) => [k, r.values[i]]));
       const plan = await this.plan([{ op: 'put', kind: 'floatingip', value: { ...base, address }, expectRevision: 0 }], '', preread);
-      const res = await this.kv.txn(plan.compares, plan.kvOps);
+      const res = await this.send(plan.compares, plan.kvOps);
       if (res.succeeded) return (results(plan, res.revision)[0] as unknown as { stored: Stored<'floatingip'> }).stored;
       // Another allocator took this address (or something checked changed) since our read: back off a little, read again.
       if (attempt > RANDOM_PROBES) await new Promise((r) => setTimeout(r, Math.floor(this.random() * Math.min(50, attempt * 2))));
@@ -634,6 +705,12 @@ class Registration implements ChassisRegistration {
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   let t: ReturnType<typeof setTimeout> | undefined;
   return Promise.race([p, new Promise<undefined>((r) => (t = setTimeout(() => r(undefined), ms)))]).finally(() => clearTimeout(t));
+}
+
+/** The map, its oldest entry dropped when it holds LAG_TRACKED (writes whose event never came). */
+function bounded<K, V>(m: Map<K, V>): Map<K, V> {
+  if (m.size >= LAG_TRACKED) m.delete(m.keys().next().value as K);
+  return m;
 }
 
 function toStored<K extends Kind>(kind: K, id: string, e: KvEntry): Stored<K> {

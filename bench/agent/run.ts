@@ -70,6 +70,39 @@ async function kernelFipCount(l: AgentLab): Promise<number> {
   return m?.elem?.length ?? 0;
 }
 
+/** Histogram series of a Prometheus text page: "name{labels}" → cumulative bucket counts by le, sum, count. */
+type Hist = Map<string, { le: Map<number, number>; sum: number; count: number }>;
+async function histograms(l: AgentLab, names: string[]): Promise<Hist> {
+  const text = String((await l.api('GET', '/metrics')).body);
+  const out: Hist = new Map();
+  for (const line of text.split('\n')) {
+    const m = /^(\w+)_(bucket|sum|count)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || !names.includes(m[1]!)) continue;
+    const labels = (m[3] ?? '').split(',').filter((x) => x && !x.startsWith('le='));
+    const key = `${m[1]}${labels.length ? `{${labels.join(',')}}` : ''}`;
+    let h = out.get(key);
+    if (!h) out.set(key, (h = { le: new Map(), sum: 0, count: 0 }));
+    const v = Number(m[4]);
+    if (m[2] === 'sum') h.sum = v;
+    else if (m[2] === 'count') h.count = v;
+    else h.le.set(Number(/le="([^"]+)"/.exec(m[3] ?? '')![1]), v);
+  }
+  return out;
+}
+/** Rows of what each series observed between two scrapes: count, mean, and how many exceeded each bucket bound ≥ 10 ms. */
+function histRows(a: Hist, b: Hist): Array<Array<string | number>> {
+  const rows: Array<Array<string | number>> = [];
+  for (const [key, hb] of b) {
+    const ha = a.get(key) ?? { le: new Map<number, number>(), sum: 0, count: 0 };
+    const n = hb.count - ha.count;
+    if (n === 0) continue;
+    const over = [...hb.le].filter(([le]) => le >= 0.01 && Number.isFinite(le)).map(([le, c]) => `${le * 1000}:${n - (c - (ha.le.get(le) ?? 0))}`);
+    rows.push([key.replace('edgeflow_', ''), n, f1(((hb.sum - ha.sum) / n) * 1000), over.join(' ')]);
+  }
+  return rows;
+}
+const HISTS = ['edgeflow_store_watch_lag_seconds', 'edgeflow_reconcile_duration_seconds', 'edgeflow_process_nodejs_gc_duration_seconds'];
+
 async function main(): Promise<void> {
   if (NETNS_SKIP) {
     console.log(`bench/agent: ${NETNS_SKIP}`);
@@ -169,6 +202,7 @@ async function main(): Promise<void> {
     const upd: number[] = [];
     let missing = 0;
     let failed = 0;
+    const hist0 = await histograms(l, HISTS);
     const tRun = mono();
     const cpuRun0 = cpuTicks(pid);
     for (let i = 0; i < N - 1; i++) {
@@ -190,6 +224,7 @@ async function main(): Promise<void> {
     const runS = (mono() - tRun) / 1000;
     const runCpu = ((cpuTicks(pid) - cpuRun0) / hz) / runS * 100;
     const busyStatus = await l.status();
+    const hist1 = await histograms(l, HISTS);
     nft.kill('SIGKILL');
     tshark.kill('SIGKILL');
     poster.stdin!.end();
@@ -204,6 +239,7 @@ async function main(): Promise<void> {
       ['after idle', f1(idleStatus.eventLoop?.p50Ms), f1(idleStatus.eventLoop?.p99Ms), f1(idleStatus.eventLoop?.maxMs)],
       ['after the timed run', f1(busyStatus.eventLoop?.p50Ms), f1(busyStatus.eventLoop?.p99Ms), f1(busyStatus.eventLoop?.maxMs)],
     ]);
+    table('agent histograms over the timed run (GET /metrics before and after; "over" = how many took longer than each bucket bound, ms)', ['series', 'n', 'mean ms', 'over'], histRows(hist0, hist1));
     table('setup with 10,000 FIPs (ms)', ['what', 'ms'], [
       [`${ports} ports written (store txns of 40)`, f1(tPorts)],
       [`${PRESENT} FIPs written (store txns of 25)`, f1(tWrite)],

@@ -36,6 +36,13 @@ async function wholePath(driver: 'embedded' | 'etcd'): Promise<void> {
   assert.deepEqual(nat.fips.filter((f) => f.fip === fip.address).map((f) => f.fixedIp), ['10.0.0.5'], 'GET /api/v1/nat shows the kernel entry');
   const hops = await waitFor(`${prefix} at the ToR`, async () => (await l.torRoutes()).get(prefix), 10000, 50);
   assert.deepEqual(hops, [UPLINK], 'the ToR routes the FIP to the compute uplink');
+  // the claim (written from the watched FIP in one round trip) lands, and the metrics saw
+  // the API's write and the claim come back through the store watch
+  await waitFor('activeChassis = compute1', async () => (await l.api('GET', `/api/v1/floatingips/${fip.id}`)).body?.floatingip?.activeChassis === 'compute1', 10000, 50);
+  const metrics = String((await l.api('GET', '/metrics')).body);
+  const count = (name: string): number => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+  assert.ok(count('edgeflow_store_watch_lag_seconds_count') >= 2, `watch lag observed for the POST and the claim:\n${metrics.split('\n').filter((x) => x.includes('watch_lag')).join('\n')}`);
+  assert.ok(count('edgeflow_reconcile_duration_seconds_count') >= 1, 'reconcile latency observed');
 
   const del = await l.api('DELETE', `/api/v1/floatingips/${fip.id}`);
   assert.equal(del.status, 204);

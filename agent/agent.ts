@@ -391,6 +391,7 @@ export class Agent {
         ?? this.planner.full(this.view, this.speaker.localRoutes(), { zones: this.zones, nat: this.lastNat });
       const { ix, nat: plan } = step;
       const diff = { add: step.add, remove: step.remove };
+      const tPlan = performance.now();
       // NAT fast path: only what changed, through single-entry calls (no kernel re-read)
       // (an incremental plan names the FIPs that changed: no walk over all of them)
       const base = this.lastNat;
@@ -416,9 +417,11 @@ export class Agent {
         if (madeExact) await this.natReconcile(d);
         else await this.natReconcile(union).catch(() => this.natReconcile(d));
       }
+      const tNat = performance.now();
       if (diff.add.length) await this.speaker.addRoutes(diff.add);
       if (diff.remove.length) await this.speaker.removeRoutes(diff.remove);
       await this.speaker.settle();
+      const tBgp = performance.now();
       // break only once the ToR has acted on our withdrawals: "sent" is not "applied", and
       // removing the NAT at once lost the packets still routed here (3-12 at 1,000/s in a
       // planned move); leaving entries stay drainMs, then a full pass removes them
@@ -447,7 +450,14 @@ export class Agent {
       this.deps.metrics?.reconcileSeconds.observe({ result: 'ok' }, (performance.now() - since) / 1000);
       this.deps.metrics?.fips.set({ state: 'active' }, roles.active);
       this.deps.metrics?.fips.set({ state: 'standby' }, roles.standby);
-      if (diff.add.length || diff.remove.length || performance.now() - t0 > SLOW_PASS_MS) this.log.info({ revision, announced: diff.add.length, withdrawn: diff.remove.length, full: !step.incremental, ms: this.state.lastReconcile!.durationMs }, 'reconciled');
+      if (diff.add.length || diff.remove.length || performance.now() - t0 > SLOW_PASS_MS) {
+        // ms: the pass; waitMs: from the oldest change's arrival to the pass start; then its phases
+        const ms = (a: number, b: number): number => Math.round((b - a) * 100) / 100;
+        this.log.info({
+          revision, announced: diff.add.length, withdrawn: diff.remove.length, full: !step.incremental, ms: this.state.lastReconcile!.durationMs,
+          waitMs: ms(since, t0), planMs: ms(t0, tPlan), natMs: ms(tPlan, tNat), bgpMs: ms(tNat, tBgp),
+        }, 'reconciled');
+      }
     } catch (err) {
       this.fullNat = true;
       this.planFull = true;

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { parse as parseYaml } from 'yaml';
-import { openStore, watchChassis, KINDS, type IntentStore, type Kind, type IntentObject, type Chassis, type ChassisRegistration, type IntentWatch, type FloatingIp, type Known, type Port, StoreError, sameIntent } from '../store/index.js';
+import { openStore, watchChassis, KINDS, type IntentStore, type Kind, type IntentObject, type Chassis, type ChassisRegistration, type IntentWatch, type FloatingIp, type Known, type KnownLookup, type Port, StoreError, sameIntent } from '../store/index.js';
 import { IntentIndex, statusUpdates, type StatusUpdate } from '../dynrouting/index.js';
 import { Planner } from './planner.js';
 import { MAX_DELTA, deltaSize, natDelta, natDeltaAt, type NatDelta } from './nat-delta.js';
@@ -359,6 +359,9 @@ export class Agent {
     }
     void this.reconcileNow();
   }
+
+  /** An object of this chassis's view with its revisions (the API writes from these; see IntentRoutesOptions.known). */
+  readonly known: KnownLookup = <K extends Kind>(kind: K, id: string) => this.view.get(`${kind}/${id}`)?.known as Known<K> | undefined;
 
   /** Resolves when no pass is running or queued (tests, benchmarks). */
   settled(): Promise<void> {

@@ -47,7 +47,7 @@ export async function runAgent(args: string[]): Promise<number> {
   const tApi = performance.now();
   const app = await buildServer({ token: cfg.api.token, readToken: cfg.api.readToken, title: 'edgeflow agent API' });
   await app.register(bgpRoutes, { speaker: agent.speaker });
-  await app.register(intentRoutes, { store: agent.store });
+  await app.register(intentRoutes, { store: agent.store, known: agent.known });
   await app.register(stateRoutes, { agent });
   await app.register(metricsRoute, { metrics });
   await app.ready();

@@ -43,6 +43,7 @@ export type {
   IntentStoreOptions,
   IntentWatch,
   Known,
+  KnownLookup,
   Stored,
   TxnOp,
   TxnOpResult,

@@ -38,6 +38,9 @@ export interface Stored<K extends Kind = Kind> {
 /** An object as a caller last saw it (from a read or a watch): its value and revisions. */
 export type Known<K extends Kind = Kind> = Pick<Stored<K>, 'value' | 'createRevision' | 'modRevision'>;
 
+/** Objects a caller has seen, by kind and id (undefined: not seen). */
+export type KnownLookup = <K extends Kind>(kind: K, id: string) => Known<K> | undefined;
+
 /** What callers may hand to put(): the object's JSON (validated and normalized by the store). */
 export type Input<K extends Kind> = KindMap[K] | Record<string, unknown>;
 
@@ -130,8 +133,13 @@ export interface IntentStore {
   /** All-or-nothing; every op is validated and guarded as put/delete are. At most 128 key operations. */
   txn(ops: TxnOp[]): Promise<TxnResult>;
   watch(opts: WatchOptions, onEvent: (ev: IntentEvent) => void, onError?: (err: Error) => void): Promise<IntentWatch>;
-  /** Allocates a floating IP from the network's pools (or a given address) without races. */
-  allocateFloatingIp(req: AllocateRequest): Promise<Stored<'floatingip'>>;
+  /**
+   * Allocates a floating IP from the network's pools (or a given address) without races.
+   * `known` (objects the caller has seen, e.g. an agent's watched view) lets the first
+   * attempt skip its read: the transaction guards each by revision, and a stale one
+   * costs a retry that reads.
+   */
+  allocateFloatingIp(req: AllocateRequest, opts?: { known?: KnownLookup }): Promise<Stored<'floatingip'>>;
   /** Writes `agent/<chassis>` under a lease kept alive in the background. */
   registerChassis(chassis: string, ttlSeconds: number, info?: { pid?: number; version?: string }): Promise<ChassisRegistration>;
   revision(): Promise<number>;
@@ -280,9 +288,7 @@ class KvIntentStore implements IntentStore {
     const key = objectKey(kind, id);
     let known = opts.known;
     for (let i = 0; i < this.maxRetries; i++) {
-      let cur: KvEntry | undefined;
-      if (known) cur = { key, value: JSON.stringify(known.value), createRevision: known.createRevision, modRevision: known.modRevision, version: 0, lease: null };
-      else cur = await this.kv.get(key);
+      const cur = known ? entryOf(key, known) : await this.kv.get(key);
       known = undefined;
       if (!cur) throw new StoreError('EF_STORE_NOT_FOUND', `${kind} ${id} does not exist`);
       const value = JSON.parse(cur.value) as KindMap[K];
@@ -535,7 +541,7 @@ class KvIntentStore implements IntentStore {
     return w;
   }
 
-  async allocateFloatingIp(req: AllocateRequest): Promise<Stored<'floatingip'>> {
+  async allocateFloatingIp(req: AllocateRequest, opts: { known?: KnownLookup } = {}): Promise<Stored<'floatingip'>> {
     this.open();
     const id = req.id ?? this.newId();
     const base: Record<string, unknown> = {
@@ -564,10 +570,16 @@ class KvIntentStore implements IntentStore {
     if (req.standbyPortId) keys.push(objectKey('port', req.standbyPortId));
     const usedPrefix = indexKey(`fipaddr/${req.network}/`);
     const probed = new Set<string>();
+    // From what the caller has seen, when it has seen everything the write depends on: the
+    // new FIP's key and its port's FIP slot are expected free (the transaction checks both)
+    const refs: Array<[Kind, string | null | undefined]> = [['network', req.network], ['tenant', req.tenant], ['port', req.portId], ['port', req.standbyPortId]];
+    const seen = opts.known && refs.every(([k, i]) => !i || opts.known!(k, i)) ? opts.known : undefined;
     for (let attempt = 0; attempt < this.maxAllocationAttempts; attempt++) {
       this.open();
       const full = attempt >= RANDOM_PROBES;
-      const r = await this.kv.read(keys, full ? [usedPrefix] : []);
+      const r = attempt === 0 && seen
+        ? { values: keys.map((k) => { const o = parseObjectKey(k); const s = o && seen(o.kind, o.id); return s ? entryOf(k, s) : undefined; }), ranges: [] }
+        : await this.kv.read(keys, full ? [usedPrefix] : []);
       const netEntry = r.values[1];
       if (!netEntry) throw validationError([{ field: 'network', message: `network ${req.network} does not exist` }]);
       const net = toStored('network', req.network, netEntry);
@@ -711,6 +723,11 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
 function bounded<K, V>(m: Map<K, V>): Map<K, V> {
   if (m.size >= LAG_TRACKED) m.delete(m.keys().next().value as K);
   return m;
+}
+
+/** An object the caller has seen, as the entry a read would have returned (version and lease unknown: unused by plan). */
+function entryOf(key: string, k: Known): KvEntry {
+  return { key, value: JSON.stringify(k.value), createRevision: k.createRevision, modRevision: k.modRevision, version: 0, lease: null };
 }
 
 function toStored<K extends Kind>(kind: K, id: string, e: KvEntry): Stored<K> {

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import {
-  StoreError, idOf, type FloatingIp, type IntentObject, type IntentStore, type Kind, type KindMap, type Port, type Stored,
+  StoreError, idOf, type FloatingIp, type IntentObject, type IntentStore, type Kind, type KindMap, type KnownLookup, type Port, type Stored,
 } from '../../store/index.js';
 import { ApiError, errorSchema } from './errors.js';
 
@@ -233,12 +233,19 @@ async function referrers(store: IntentStore, kind: ApiKind, objId: string): Prom
 
 export interface IntentRoutesOptions {
   store: IntentStore;
+  /**
+   * Objects the caller has seen (an agent: its watched view). POST /floatingips then
+   * writes in one round trip when it knows the network, tenant and port: the store's
+   * transaction guards each by revision (see IntentStore.allocateFloatingIp).
+   */
+  known?: KnownLookup;
 }
 
 const idParam = { type: 'object', required: ['id'], properties: { id: str } } as const;
 
 export async function intentRoutes(app: FastifyInstance, opts: IntentRoutesOptions): Promise<void> {
   const store = opts.store;
+  const known = opts.known;
   for (const r of RESOURCES) {
     const base = `/api/v1/${r.plural}`;
     const tags = ['intent'];
@@ -285,7 +292,7 @@ export async function intentRoutes(app: FastifyInstance, opts: IntentRoutesOptio
     }, async (req, reply) => guard(r.singular, async () => {
       const body = { ...req.body[r.singular]! };
       let stored: Stored;
-      if (r.kind === 'floatingip') stored = await createFip(store, body);
+      if (r.kind === 'floatingip') stored = await createFip(store, body, known);
       else {
         if (body[r.idField] === undefined && r.kind !== 'chassis') body[r.idField] = randomUUID();
         stored = await store.put(r.kind, body, { expectRevision: 0 }).catch((err: unknown) => {
@@ -295,7 +302,7 @@ export async function intentRoutes(app: FastifyInstance, opts: IntentRoutesOptio
           throw err;
         });
       }
-      const ports = stored.kind === 'floatingip' ? await fipPorts(store, stored.value as FloatingIp) : undefined;
+      const ports = stored.kind === 'floatingip' ? await fipPorts(store, stored.value as FloatingIp, known) : undefined;
       return reply.status(201).send({ [r.singular]: view(stored, ports) });
     }));
 
@@ -313,7 +320,7 @@ export async function intentRoutes(app: FastifyInstance, opts: IntentRoutesOptio
       const expect = patch['revision'] as number | undefined;
       delete patch['revision'];
       const stored = await updateObject(store, r, req.params.id, patch, expect);
-      const ports = stored.kind === 'floatingip' ? await fipPorts(store, stored.value as FloatingIp) : undefined;
+      const ports = stored.kind === 'floatingip' ? await fipPorts(store, stored.value as FloatingIp, known) : undefined;
       return { [r.singular]: view(stored, ports) };
     }));
 
@@ -348,18 +355,22 @@ export async function intentRoutes(app: FastifyInstance, opts: IntentRoutesOptio
   }
 }
 
-async function fipPorts(store: IntentStore, f: FloatingIp): Promise<Map<string, Port>> {
-  const p = f.portId ? await store.get('port', f.portId) : undefined;
-  return new Map(p ? [[p.id, p.value]] : []);
+/** The FIP's port (for its status), as the caller has seen it or else read. */
+async function fipPorts(store: IntentStore, f: FloatingIp, known?: KnownLookup): Promise<Map<string, Port>> {
+  const p = f.portId ? known?.('port', f.portId) ?? await store.get('port', f.portId) : undefined;
+  return new Map(p && f.portId ? [[f.portId, p.value]] : []);
 }
 
-/** POST /floatingips: tenant defaults to the port's; allocation is the store's (CAS, never twice). */
-async function createFip(store: IntentStore, body: Record<string, unknown>): Promise<Stored<'floatingip'>> {
+/**
+ * POST /floatingips: tenant defaults to the port's (a port's tenant never changes; the
+ * store checks that they match); allocation is the store's (CAS, never twice).
+ */
+async function createFip(store: IntentStore, body: Record<string, unknown>, known?: KnownLookup): Promise<Stored<'floatingip'>> {
   let tenant = body['tenant'] as string | undefined;
   const portId = (body['portId'] as string | null | undefined) ?? null;
   if (tenant === undefined) {
     if (!portId) throw new ApiError('EF_ERR_BAD_INTENT', 'floatingip.tenant: is required when no portId is given', 'floatingip.tenant');
-    const p = await store.get('port', portId);
+    const p = known?.('port', portId) ?? await store.get('port', portId);
     if (!p) throw new ApiError('EF_ERR_BAD_INTENT', `floatingip.portId: port ${portId} does not exist`, 'floatingip.portId');
     tenant = p.value.tenant;
   }
@@ -371,7 +382,7 @@ async function createFip(store: IntentStore, body: Record<string, unknown>): Pro
     portId,
     ...(body['standbyPortId'] !== undefined ? { standbyPortId: body['standbyPortId'] as string | null } : {}),
     ...(body['description'] !== undefined ? { description: body['description'] as string } : {}),
-  });
+  }, { known });
 }
 
 /**

@@ -1,7 +1,8 @@
-// update() from an object the caller already knows (the agent's activeChassis claims):
-// one round trip while it is current, a fresh read when it is stale, and a change of
-// status fields alone does not check references again. Embedded backend, round trips
-// counted by a wrapper.
+// Writes from objects the caller has already seen (the agent's watched view): update()
+// (activeChassis claims) and allocateFloatingIp() (POST /floatingips) take one round trip
+// while what they know is current and read again when it is stale; a change of status
+// fields alone does not check references again. Embedded backend, round trips counted
+// by a wrapper.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,8 @@ import { EmbeddedKv } from './embedded.js';
 import { StoreError } from './errors.js';
 import type { KvBackend } from './kv.js';
 import type { FloatingIp } from './model.js';
-import { createIntentStore, type IntentStore } from './store.js';
+import { createIntentStore, type IntentStore, type Known, type KnownLookup, type Stored } from './store.js';
+import type { Kind } from './model.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ef-update-'));
 let kv: EmbeddedKv;
@@ -82,4 +84,37 @@ test('a status-only change does not check references again; an intent change doe
   const cur = (await store.get('floatingip', 'f2'))!;
   const p = await store.put('floatingip', { ...cur.value, activeChassis: null }, { expectRevision: cur.modRevision });
   assert.equal(p.value.activeChassis, null);
+});
+
+test('allocation from seen network, tenant and port: one round trip; stale or taken: read again, right answer', async () => {
+  await store.put('port', { id: 'p2', tenant: 't', fixedIp: '10.0.0.6', chassis: 'c1' });
+  const seen = new Map<string, Stored>();
+  for (const [k, id] of [['network', 'ext'], ['tenant', 't'], ['port', 'p2']] as const) seen.set(`${k}/${id}`, (await store.get(k, id))!);
+  const known: KnownLookup = <K extends Kind>(k: K, id: string) => seen.get(`${k}/${id}`) as Known<K> | undefined;
+  calls.length = 0;
+  const a = await store.allocateFloatingIp({ network: 'ext', tenant: 't', portId: 'p2' }, { known });
+  assert.deepEqual(calls, ['txn']);
+  assert.equal((await store.get('floatingip', a.id))?.value.address, a.value.address);
+
+  // the port's FIP slot is taken now: the guarded write fails, the read that follows names the field
+  calls.length = 0;
+  await assert.rejects(store.allocateFloatingIp({ network: 'ext', tenant: 't', portId: 'p2' }, { known }), (e: unknown) =>
+    e instanceof StoreError && e.code === 'EF_STORE_UNIQUE' && e.fields.some((x) => x.field === 'portId'));
+  assert.deepEqual(calls.slice(0, 2), ['txn', 'read']);
+
+  // the network changed since it was seen (a smaller pool): the retry reads it and allocates inside the new pool
+  await store.delete('floatingip', a.id);
+  const net = (await store.get('network', 'ext'))!;
+  await store.put('network', { ...net.value, pools: [{ start: '198.51.100.19', end: '198.51.100.19' }] }, { expectRevision: net.modRevision });
+  calls.length = 0;
+  const b = await store.allocateFloatingIp({ network: 'ext', tenant: 't', portId: 'p2' }, { known });
+  assert.equal(calls[0], 'txn');
+  assert.ok(calls.includes('read'), calls.join());
+  assert.equal(b.value.address, '198.51.100.19');
+
+  // not everything seen: the ordinary path (read, then write)
+  await store.delete('floatingip', b.id);
+  calls.length = 0;
+  await store.allocateFloatingIp({ network: 'ext', tenant: 't', portId: 'p2' }, { known: (k, id) => (k === 'port' ? undefined : known(k, id)) });
+  assert.deepEqual(calls, ['read', 'txn']);
 });

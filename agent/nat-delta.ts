@@ -84,7 +84,8 @@ export function natDelta(prev: NatDesired, next: NatDesired): NatDelta | undefin
 }
 
 /** Index of the FIP with address `fip` in a list sorted by address, or -1. */
-function findFip(list: readonly NatFip[], fip: string): number {
+/** Index of the entry for `fip` in a list sorted by address (as planNat sorts it), or -1. */
+export function findFip(list: readonly NatFip[], fip: string): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {

@@ -15,6 +15,7 @@ import {
 } from '../dynrouting/index.js';
 import { routeSpecKey, type RouteSpec } from '../bgp/routespec.js';
 import type { NatDesired, NatFip } from '../nat/index.js';
+import { findFip } from './nat-delta.js';
 import type { FloatingIp, IntentObject, Kind, Port } from '../store/index.js';
 
 export interface PassPlan {
@@ -57,6 +58,8 @@ type Role = Exclude<FipRole, 'none'>;
 type View = ReadonlyMap<string, { kind: Kind; value: IntentObject }>;
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+/** A NAT entry's or port's target: "tenant fixedIp". */
+const target = (x: { tenant: string; fixedIp: string }): string => `${x.tenant} ${x.fixedIp}`;
 
 export class Planner {
   private bySource = new Map<string, RouteSpec[]>();
@@ -67,6 +70,10 @@ export class Planner {
   /** The last full plan skipped a FIP (two wanting one fixed IP or route key): a change may hand its place to another. */
   private conflicts = false;
   private rest?: Rest;
+  /** NAT plan's FIPs by target ("tenant fixedIp" → FIP address) and its ports' targets: O(1) checks per changed FIP. */
+  private natTargets = new Map<string, string>();
+  private portTargets = new Set<string>();
+  private roleCounts = { active: 0, standby: 0 };
 
   constructor(readonly chassis: string) {}
 
@@ -96,7 +103,15 @@ export class Planner {
     this.conflicts = [...nat.skipped, ...rp.skipped].some((x) => x.source.startsWith('floatingip/'));
     this.nat = nat;
     this.rest = restOf(intent, me);
-    return { ix, nat, add: diff.add, remove: diff.remove, routes: routes.length, roles: this.countRoles(), incremental: false };
+    this.natTargets = new Map();
+    for (const f of nat.desired.fips) {
+      const k = target(f);
+      if (this.natTargets.has(k)) this.conflicts = true; // two entries, one fixed IP (planNat skips that): plan in full
+      this.natTargets.set(k, f.fip);
+    }
+    this.portTargets = new Set(nat.desired.ports.map(target));
+    this.roleCounts = this.countRoles();
+    return { ix, nat, add: diff.add, remove: diff.remove, routes: routes.length, roles: { ...this.roleCounts }, incremental: false };
   }
 
   /**
@@ -157,13 +172,16 @@ export class Planner {
     const entries = np.desired.fips.filter((f) => addresses.has(f.fip));
     for (const e of entries) {
       if (np.zones.get(e.tenant) !== prevZones.get(e.tenant)) return undefined;
-      if (!prevNat.desired.ports.some((p) => p.tenant === e.tenant && p.fixedIp === e.fixedIp)) return undefined;
+      if (!this.portTargets.has(target(e))) return undefined;
+      // the fixed IP already mapped by a FIP that did not change
+      const owner = this.natTargets.get(target(e));
+      if (owner !== undefined && !addresses.has(owner)) return undefined;
     }
-    const kept: NatFip[] = [];
-    for (const f of prevNat.desired.fips) {
-      if (addresses.has(f.fip)) continue;
-      if (entries.some((e) => e.tenant === f.tenant && e.fixedIp === f.fixedIp)) return undefined;
-      kept.push(f);
+    const kept = prevNat.desired.fips.slice();
+    const gone: NatFip[] = [];
+    for (const a of addresses) {
+      const i = findFip(kept, a);
+      if (i >= 0) gone.push(...kept.splice(i, 1));
     }
     for (const e of entries) {
       // keep the list sorted by address, as planNat sorts it
@@ -202,13 +220,18 @@ export class Planner {
       else this.bySource.delete(src);
     }
     for (const id of changed.keys()) {
+      const was = this.roles.get(id);
+      if (was === 'active' || was === 'standby') this.roleCounts[was]--;
       const r = newRoles.get(id);
       if (r) this.roles.set(id, r);
       else this.roles.delete(id);
+      if (r === 'active' || r === 'standby') this.roleCounts[r]++;
     }
+    for (const f of gone) if (this.natTargets.get(target(f)) === f.fip) this.natTargets.delete(target(f));
+    for (const e of entries) this.natTargets.set(target(e), e.fip);
     const nat: NatPlan = { desired: { tenants: prevNat.desired.tenants, ports: prevNat.desired.ports, fips: kept }, zones: new Map(prevZones), skipped: prevNat.skipped };
     this.nat = nat;
-    return { ix, nat, add, remove, routes: this.routeCount, roles: this.countRoles(), incremental: true, natChanged: { base: prevNat.desired, addresses } };
+    return { ix, nat, add, remove, routes: this.routeCount, roles: { ...this.roleCounts }, incremental: true, natChanged: { base: prevNat.desired, addresses } };
   }
 
   /** Forget the plan: the next pass plans in full. */

@@ -3,11 +3,14 @@
 // planNat, routesForChassis, diffRoutes, statusUpdates and natDelta cost. A full pass of
 // the agent (agent/agent.ts: start, resync tick, any non-FIP change) runs all of them
 // over the whole chassis view; FIP-only changes are planned incrementally (planner.ts).
-// The last row times the route sort inside routesForChassis on shuffled input.
+// Then the route sort inside routesForChassis on shuffled input, and what the agent runs
+// for one FIP event instead: Planner.incremental and natDeltaAt (the FIP removed, then
+// added back, alternately).
 // Run: npx tsc -p . && node dist/bench/agent/pass.js [--sizes 1000,10000] [--runs 7]
 import { loadavg, cpus } from 'node:os';
 import { IntentIndex, sortRoutes, diffRoutes, intentFromObjects, planNat, routesForChassis, statusUpdates } from '../../dynrouting/index.js';
-import { natDelta } from '../../agent/nat-delta.js';
+import { natDelta, natDeltaAt } from '../../agent/nat-delta.js';
+import { Planner } from '../../agent/planner.js';
 import type { IntentObject, Kind } from '../../store/index.js';
 import type { RouteSpec } from '../../bgp/routespec.js';
 import { portIp, rangeFipAddress } from '../../test/agent/lab.js';
@@ -71,9 +74,24 @@ for (const n of SIZES) {
   };
   const sum = Object.values(t).reduce((a, b) => a + b, 0);
   const sortNow = median(() => sortRoutes(shuffled));
+  const v = new Map(items.map((o) => [`${o.kind}/${(o.value as { id?: string; name?: string }).id ?? (o.value as { name: string }).name}`, o]));
+  const planner = new Planner('compute1');
+  let zones = planner.full(v, [], { zones: new Map(), nat: undefined }).nat.zones;
+  const fipKey = `floatingip/f-${n >> 1}`;
+  const fip = v.get(fipKey)!;
+  const oneFip = new Map([[`f-${n >> 1}`, rangeFipAddress(n >> 1)]]);
+  const incremental = median(() => {
+    if (v.has(fipKey)) v.delete(fipKey);
+    else v.set(fipKey, fip);
+    const step = planner.incremental(v, oneFip, zones);
+    if (!step) throw new Error('the incremental plan gave up');
+    natDeltaAt(step.natChanged!.base, step.nat.desired, step.natChanged!.addresses);
+    zones = step.nat.zones;
+  });
   for (const [k, v] of Object.entries(t)) rows.push([n, k, v.toFixed(1)]);
   rows.push([n, 'sum (one pass, no I/O)', sum.toFixed(1)]);
   rows.push([n, `  of which: sortRoutes of ${routes.length} shuffled routes`, sortNow.toFixed(1)]);
+  rows.push([n, 'one FIP event: Planner.incremental + natDeltaAt', incremental.toFixed(2)]);
 }
 
 table('Pure part of one agent pass (one chassis, N ports + N FIPs, all active here)', ['FIPs', 'step', `ms (median of ${RUNS})`], rows);

@@ -83,9 +83,8 @@ export function natDelta(prev: NatDesired, next: NatDesired): NatDelta | undefin
   return d;
 }
 
-/** Index of the FIP with address `fip` in a list sorted by address, or -1. */
-/** Index of the entry for `fip` in a list sorted by address (as planNat sorts it), or -1. */
-export function findFip(list: readonly NatFip[], fip: string): number {
+/** Where `fip` is, or would go, in a list sorted by address (as planNat sorts it). */
+export function fipPosition(list: readonly NatFip[], fip: string): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
@@ -93,7 +92,13 @@ export function findFip(list: readonly NatFip[], fip: string): number {
     if (cmp(list[mid]!.fip, fip) < 0) lo = mid + 1;
     else hi = mid;
   }
-  return lo < list.length && list[lo]!.fip === fip ? lo : -1;
+  return lo;
+}
+
+/** Index of the entry for `fip` in a list sorted by address, or -1. */
+export function findFip(list: readonly NatFip[], fip: string): number {
+  const i = fipPosition(list, fip);
+  return i < list.length && list[i]!.fip === fip ? i : -1;
 }
 
 /**

@@ -15,7 +15,7 @@ import {
 } from '../dynrouting/index.js';
 import { routeSpecKey, type RouteSpec } from '../bgp/routespec.js';
 import type { NatDesired, NatFip } from '../nat/index.js';
-import { findFip } from './nat-delta.js';
+import { findFip, fipPosition } from './nat-delta.js';
 import type { FloatingIp, IntentObject, Kind, Port } from '../store/index.js';
 
 export interface PassPlan {
@@ -57,7 +57,6 @@ function restOf(intent: Intent, me: string): Rest {
 type Role = Exclude<FipRole, 'none'>;
 type View = ReadonlyMap<string, { kind: Kind; value: IntentObject }>;
 
-const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 /** A NAT entry's or port's target: "tenant fixedIp". */
 const target = (x: { tenant: string; fixedIp: string }): string => `${x.tenant} ${x.fixedIp}`;
 
@@ -184,15 +183,7 @@ export class Planner {
       if (i >= 0) gone.push(...kept.splice(i, 1));
     }
     for (const e of entries) {
-      // keep the list sorted by address, as planNat sorts it
-      let lo = 0;
-      let hi = kept.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (cmp(kept[mid]!.fip, e.fip) < 0) lo = mid + 1;
-        else hi = mid;
-      }
-      kept.splice(lo, 0, e);
+      kept.splice(fipPosition(kept, e.fip), 0, e); // keep the list sorted by address, as planNat sorts it
     }
 
     // commit: route diff against the previous plan of these sources

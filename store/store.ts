@@ -392,9 +392,12 @@ class KvIntentStore implements IntentStore {
     // it guards by revision does not check its references again: its intent is unchanged,
     // and a status report must not fail on intent (references are checked when they are set).
     // Known without a read when the caller handed the old object in (update).
-    const statusOnly = (p: PlannedOp, old: KvEntry | undefined): boolean =>
-      p.op.op === 'put' && old !== undefined && p.newValue !== undefined && sameIntent(p.kind, JSON.parse(old.value) as IntentObject, p.newValue);
-    const skipRefs = new Set(planned.filter((p) => preread?.has(p.key) && statusOnly(p, preread.get(p.key))));
+    const statusOnly = (p: PlannedOp, old: IntentObject | undefined): boolean =>
+      p.op.op === 'put' && old !== undefined && p.newValue !== undefined && sameIntent(p.kind, old, p.newValue);
+    const skipRefs = new Set(planned.filter((p) => {
+      const e = preread?.get(p.key);
+      return e !== undefined && statusOnly(p, JSON.parse(e.value) as IntentObject);
+    }));
     const refKeys = new Map<string, { kind: Kind; id: string }>();
     for (const p of planned) {
       if (!p.newValue || skipRefs.has(p)) continue;
@@ -428,7 +431,7 @@ class KvIntentStore implements IntentStore {
       return e ? (JSON.parse(e.value) as KindMap[K]) : undefined;
     };
     for (const p of planned) {
-      if (!p.newValue || skipRefs.has(p) || statusOnly(p, p.old)) continue;
+      if (!p.newValue || skipRefs.has(p) || statusOnly(p, p.oldValue)) continue;
       for (const e of checkReferences(p.kind, p.newValue, lookup)) {
         errors.push({ field: p.prefix ? `${p.prefix}.${e.field}` : e.field, message: e.message });
       }
